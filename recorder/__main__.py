@@ -1,0 +1,5 @@
+"""``python -m recorder`` runs the command line."""
+
+from recorder.cli import run
+
+run()

@@ -1,0 +1,69 @@
+"""``sse-recorder parse``: the events of a body as JSON lines, with their positions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from recorder.commands._inputs import load_all
+from recorder.stream import parse_interaction
+
+NAME = "parse"
+HELP = "print the events of a cassette or .sse body as JSON lines (with byte offsets and times)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", metavar="PATH", help="cassette, .sse body, or - for stdin")
+    parser.add_argument(
+        "--comments", action="store_true", help="also print comment lines (keep-alives)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    problems = 0
+    out = sys.stdout
+    for cassette in load_all([args.path]):
+        for warning in cassette.warnings:
+            print(f"sse-recorder parse: warning: {warning}", file=sys.stderr)
+        for number, interaction in enumerate(cassette.interactions):
+            parsed = parse_interaction(interaction, keep_comments=args.comments)
+            records: list[tuple[int, dict[str, object]]] = []
+            for index, event in enumerate(parsed.events):
+                record: dict[str, object] = {"interaction": number, "index": index}
+                record.update(event.as_dict())
+                record["t"] = parsed.time_of(event)
+                records.append((event.offset, record))
+            for comment in parsed.comments:
+                records.append(
+                    (
+                        comment.offset,
+                        {
+                            "interaction": number,
+                            "comment": comment.text,
+                            "offset": comment.offset,
+                            "line": comment.line,
+                            "chunk_index": comment.chunk_index,
+                        },
+                    )
+                )
+            records.sort(key=lambda pair: pair[0])
+            for _, record in records:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            where = f"{cassette.path}, interaction {number}"
+            for issue in parsed.decode_errors:
+                problems += 1
+                print(
+                    f"sse-recorder parse: {where}: byte {issue.offset} (line {issue.line}): "
+                    "invalid UTF-8, replaced with U+FFFD",
+                    file=sys.stderr,
+                )
+            if parsed.unfinished is not None:
+                problems += 1
+                offset, line = parsed.unfinished
+                print(
+                    f"sse-recorder parse: {where}: byte {offset} (line {line}): the body ends "
+                    "inside an event that was never finished by a blank line; it was discarded",
+                    file=sys.stderr,
+                )
+    return 1 if problems else 0

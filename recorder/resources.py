@@ -1,0 +1,42 @@
+"""Files shipped with the package (JSON Schemas), found the same way from a wheel or a checkout.
+
+A wheel carries the repository's ``schemas/`` as ``recorder/_schemas`` (see pyproject.toml);
+a source checkout or an editable install reads ``schemas/`` beside the package.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from recorder.errors import RecorderError
+
+__all__ = ["load_schema", "schemas_root"]
+
+
+@cache
+def schemas_root() -> Traversable:
+    """The folder holding the JSON Schemas."""
+    packaged = files("recorder") / "_schemas"
+    if packaged.is_dir():
+        return packaged
+    checkout = Path(__file__).resolve().parent.parent / "schemas"
+    if checkout.is_dir():
+        return checkout
+    raise RecorderError("the JSON Schemas are missing from this installation: reinstall it")
+
+
+@cache
+def load_schema(*parts: str) -> Any:
+    """Load ``schemas/<parts...>`` as JSON (cached; do not mutate the result)."""
+    node = schemas_root()
+    for part in parts:
+        node = node / part
+    try:
+        return json.loads(node.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RecorderError(f"no schema {'/'.join(parts)} in this installation") from None
