@@ -34,7 +34,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Annotated, Any, Literal, Self
+from typing import IO, Annotated, Any, Final, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -56,7 +56,7 @@ __all__ = [
     "record_schema",
 ]
 
-FORMAT_NAME = "sse-recorder-cassette"
+FORMAT_NAME: Final = "sse-recorder-cassette"
 FORMAT_VERSION = 1
 
 #: How an interaction's body ended.
@@ -162,11 +162,12 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _encode_bytes(data: bytes) -> dict[str, str]:
+def _encode_bytes(data: bytes) -> tuple[str | None, str | None]:
+    """``(text, None)`` when ``data`` is UTF-8 on its own, else ``(None, base64)``."""
     try:
-        return {"text": data.decode("utf-8")}
+        return data.decode("utf-8"), None
     except UnicodeDecodeError:
-        return {"b64": base64.b64encode(data).decode("ascii")}
+        return None, base64.b64encode(data).decode("ascii")
 
 
 def _decode_bytes(text: str | None, b64: str | None) -> bytes:
@@ -319,7 +320,8 @@ class Cassette(BaseModel):
                     headers=interaction.response.headers,
                 )
             for chunk in interaction.chunks:
-                yield ChunkRecord(i=index, t=round(chunk.t, 6), **_encode_bytes(chunk.data))
+                text, b64 = _encode_bytes(chunk.data)
+                yield ChunkRecord(i=index, t=round(chunk.t, 6), text=text, b64=b64)
             if interaction.outcome != "interrupted":
                 yield EndRecord(
                     i=index,
@@ -354,9 +356,14 @@ class Cassette(BaseModel):
 
 
 def _request_record(index: int, request: RecordedRequest) -> RequestRecord:
-    body = _encode_bytes(request.body) if request.body else {}
+    text, b64 = _encode_bytes(request.body) if request.body else (None, None)
     return RequestRecord(
-        i=index, method=request.method, url=request.url, headers=request.headers, **body
+        i=index,
+        method=request.method,
+        url=request.url,
+        headers=request.headers,
+        text=text,
+        b64=b64,
     )
 
 
@@ -634,7 +641,8 @@ class CassetteWriter:
     def chunk(self, index: int, data: bytes, *, t: float) -> None:
         """Record one body chunk exactly as it arrived."""
         if data:
-            self._write(ChunkRecord(i=index, t=round(t, 6), **_encode_bytes(data)))
+            text, b64 = _encode_bytes(data)
+            self._write(ChunkRecord(i=index, t=round(t, 6), text=text, b64=b64))
 
     def end(self, index: int, outcome: Outcome, *, t: float, detail: str | None = None) -> None:
         """Record how the body of interaction ``index`` ended."""

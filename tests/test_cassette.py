@@ -75,7 +75,13 @@ def test_one_record_per_line_readable_where_possible(tmp_path: Path) -> None:
     lines = sample().dumps().splitlines()
     records = [json.loads(line) for line in lines]
     assert [r["kind"] for r in records] == [
-        "cassette", "request", "response", "chunk", "chunk", "chunk", "end"
+        "cassette",
+        "request",
+        "response",
+        "chunk",
+        "chunk",
+        "chunk",
+        "end",
     ]
     # A chunk that splits a UTF-8 character is base64; whole text stays readable.
     assert "b64" in records[3] and "b64" in records[4]
@@ -155,7 +161,9 @@ def test_recorder_killed_mid_write_keeps_every_flushed_chunk(tmp_path: Path) -> 
         """
     )
     process = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=REPO,
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     assert process.stdout is not None
@@ -174,18 +182,41 @@ def test_recorder_killed_mid_write_keeps_every_flushed_chunk(tmp_path: Path) -> 
     ("content", "message"),
     [
         (b"", "empty file"),
-        (b'{"kind":"request","i":0,"method":"GET","url":"/"}\n', ":1: first line is not a cassette header"),
-        (b'{"kind":"cassette","format":"sse-recorder-cassette","version":99}\n', ":1: cassette format version 99 is newer"),
-        (b'{"kind":"cassette","format":"sse-recorder-cassette","version":1}\n{"kind":"chunk","i":0,"t":0,"text":"x"}\n', ":2: chunk for interaction 0 before its request"),
-        (b'{"kind":"cassette","format":"sse-recorder-cassette","version":1}\n{not json\n{"kind":"request","i":0,"method":"GET","url":"/"}\n', ":2: invalid JSON"),
-        (b'{"kind":"cassette","format":"sse-recorder-cassette","version":1}\n{"kind":"tape"}\n', ":2: unknown record kind"),
-        (b'{"kind":"cassette","format":"sse-recorder-cassette","version":1}\n{"kind":"request","i":0,"method":"GET","url":"/"}\n{"kind":"chunk","i":0,"t":0,"b64":"***"}\n', ":3: invalid base64"),
-        (b'{"kind":"cassette","format":"sse-recorder-cassette","version":1}\n{"kind":"request","i":0,"method":"GET","url":"/"}\n{"kind":"chunk","i":0,"t":-1,"text":"x"}\n', ":3: bad record: chunk.t"),
+        (
+            b'{"kind":"request","i":0,"method":"GET","url":"/"}\n',
+            ":1: first line is not a cassette header",
+        ),
+        (
+            b'{"kind":"cassette","format":"sse-recorder-cassette","version":99}\n',
+            ":1: cassette format version 99 is newer",
+        ),
+        (
+            b'{"kind":"cassette","format":"sse-recorder-cassette","version":1}\n{"kind":"chunk","i":0,"t":0,"text":"x"}\n',
+            ":2: chunk for interaction 0 before its request",
+        ),
+        (
+            b'{"kind":"cassette","format":"sse-recorder-cassette","version":1}\n{not json\n{"kind":"request","i":0,"method":"GET","url":"/"}\n',
+            ":2: invalid JSON",
+        ),
+        (
+            b'{"kind":"cassette","format":"sse-recorder-cassette","version":1}\n{"kind":"tape"}\n',
+            ":2: unknown record kind",
+        ),
+        (
+            b'{"kind":"cassette","format":"sse-recorder-cassette","version":1}\n{"kind":"request","i":0,"method":"GET","url":"/"}\n{"kind":"chunk","i":0,"t":0,"b64":"***"}\n',
+            ":3: invalid base64",
+        ),
+        (
+            b'{"kind":"cassette","format":"sse-recorder-cassette","version":1}\n{"kind":"request","i":0,"method":"GET","url":"/"}\n{"kind":"chunk","i":0,"t":-1,"text":"x"}\n',
+            ":3: bad record: chunk.t",
+        ),
         (b"interactions:\n- request:\n    body: null\n", "vcrpy YAML cassette"),
         (b'{"log": {"entries": []}}', "HAR file"),
     ],
 )
-def test_bad_cassettes_name_file_line_and_cause(tmp_path: Path, content: bytes, message: str) -> None:
+def test_bad_cassettes_name_file_line_and_cause(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
     path = tmp_path / "bad.json"
     if content.startswith(b'{"kind"') or not content:
         path = tmp_path / "bad.jsonl"

@@ -80,20 +80,40 @@ SPEC_CASES: list[tuple[str, list[bytes], list[tuple[str, str, str, int | None]]]
     ("CRLF line ends", [b"data: a\r\n\r\n"], [("message", "a", "", None)]),
     ("CRLF split across chunks", [b"data: a\r", b"\n\r", b"\n"], [("message", "a", "", None)]),
     ("BOM stripped once", [b"\xef\xbb\xbfdata: a\n\n"], [("message", "a", "", None)]),
-    ("BOM split across chunks", [b"\xef", b"\xbb", b"\xbfdata: a\n\n"], [("message", "a", "", None)]),
+    (
+        "BOM split across chunks",
+        [b"\xef", b"\xbb", b"\xbfdata: a\n\n"],
+        [("message", "a", "", None)],
+    ),
     ("second BOM is data", [b"\xef\xbb\xbf\xef\xbb\xbfdata: a\n\n"], []),
     ("comment ignored", [b": ping\ndata: a\n\n"], [("message", "a", "", None)]),
-    ("id persists", [b"id: 1\ndata: a\n\ndata: b\n\n"], [("message", "a", "1", None), ("message", "b", "1", None)]),
+    (
+        "id persists",
+        [b"id: 1\ndata: a\n\ndata: b\n\n"],
+        [("message", "a", "1", None), ("message", "b", "1", None)],
+    ),
     ("id with NULL ignored", [b"id: 1\x002\ndata: a\n\n"], [("message", "a", "", None)]),
-    ("empty id resets", [b"id: 1\ndata: a\n\nid\ndata: b\n\n"], [("message", "a", "1", None), ("message", "b", "", None)]),
+    (
+        "empty id resets",
+        [b"id: 1\ndata: a\n\nid\ndata: b\n\n"],
+        [("message", "a", "1", None), ("message", "b", "", None)],
+    ),
     ("retry digits only", [b"retry: 12a\ndata: a\n\n"], [("message", "a", "", None)]),
     ("retry set", [b"retry: 1500\ndata: a\n\n"], [("message", "a", "", 1500)]),
     ("retry not unicode digits", ["retry: ١٢\ndata: a\n\n".encode()], [("message", "a", "", None)]),
     ("unknown field ignored", [b"foo: bar\ndata: a\n\n"], [("message", "a", "", None)]),
     ("unfinished event discarded", [b"data: a\n\ndata: b\n"], [("message", "a", "", None)]),
-    ("event type resets after dispatch", [b"event: x\ndata: a\n\ndata: b\n\n"], [("x", "a", "", None), ("message", "b", "", None)]),
+    (
+        "event type resets after dispatch",
+        [b"event: x\ndata: a\n\ndata: b\n\n"],
+        [("x", "a", "", None), ("message", "b", "", None)],
+    ),
     ("invalid UTF-8 replaced", [b"data: \xff\n\n"], [("message", "\ufffd", "", None)]),
-    ("UTF-8 split across chunks", ["data: é\n\n".encode()[:7], "data: é\n\n".encode()[7:]], [("message", "é", "", None)]),
+    (
+        "UTF-8 split across chunks",
+        ["data: é\n\n".encode()[:7], "data: é\n\n".encode()[7:]],
+        [("message", "é", "", None)],
+    ),
 ]
 
 
@@ -161,8 +181,24 @@ def test_max_line_bytes_guards_huge_events() -> None:
 sse_bodies = st.lists(
     st.one_of(
         st.sampled_from(
-            [b"\n", b"\r", b"\r\n", b":", b"data", b"event", b"id", b"retry", b": ", b" ",
-             b"\xef\xbb\xbf", b"\xe2\x82\xac", b"\xff", b"\x00", b"123", b"x"]
+            [
+                b"\n",
+                b"\r",
+                b"\r\n",
+                b":",
+                b"data",
+                b"event",
+                b"id",
+                b"retry",
+                b": ",
+                b" ",
+                b"\xef\xbb\xbf",
+                b"\xe2\x82\xac",
+                b"\xff",
+                b"\x00",
+                b"123",
+                b"x",
+            ]
         ),
         st.binary(max_size=8),
     ),
