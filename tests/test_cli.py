@@ -1,0 +1,140 @@
+"""The command-line skeleton: dispatch, exit codes, one-line errors, ``parse``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from recorder.cli import build_parser, main
+from tests.conftest import CASSETTES, REPO
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_every_documented_command_is_registered() -> None:
+    choices = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert {"parse", "show", "import"} <= set(choices)
+
+
+def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys)
+    assert code == 2
+    assert "COMMAND" in err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith("sse-recorder ")
+
+
+def test_parse_prints_events_with_positions(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "parse", str(CASSETTES / "real" / "dotnet-streaming-run.jsonl"))
+    assert code == 0, err
+    records = [json.loads(line) for line in out.splitlines()]
+    assert records[0]["event"] == "thread.run.created"
+    assert records[0]["offset"] == 0 and records[0]["line"] == 1
+    assert records[-1]["event"] == "done" and records[-1]["data"] == "[DONE]"
+    assert [r["index"] for r in records] == list(range(len(records)))
+
+
+def test_parse_reports_invalid_utf8_and_cut_event_with_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = tmp_path / "bad.sse"
+    body.write_bytes(b"data: \xff\n\nevent: x\ndata: cut")
+    code, out, err = run(capsys, "parse", str(body))
+    assert code == 1
+    assert json.loads(out.splitlines()[0])["data"] == "\ufffd"
+    lines = err.strip().splitlines()
+    assert "byte 0 (line 1): invalid UTF-8" in lines[0]
+    assert "byte 9 (line 3): the body ends inside an event" in lines[1]
+
+
+def test_parse_comments_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    body = tmp_path / "ping.sse"
+    body.write_bytes(b": ping\n\ndata: 1\n\n")
+    code, out, _ = run(capsys, "parse", "--comments", str(body))
+    assert code == 0
+    assert [json.loads(line).get("comment") for line in out.splitlines()] == [" ping", None]
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        (None, "error: {path}: no such file"),
+        (
+            b'{"kind":"cassette","format":"sse-recorder-cassette","version":2}\n',
+            "{path}:1: cassette format version 2 is newer",
+        ),
+        (b"<html>not a stream</html>", "{path}:1: not an sse-recorder cassette or SSE body"),
+    ],
+    ids=["missing", "newer version", "foreign"],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], setup: bytes | None, expected: str
+) -> None:
+    path = tmp_path / "input.jsonl" if setup and setup.startswith(b"{") else tmp_path / "x.txt"
+    if setup is not None:
+        path.write_bytes(setup)
+    code, out, err = run(capsys, "parse", str(path))
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert expected.format(path=path) in err
+    assert "Traceback" not in err
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["parse"])
+    assert exited.value.code == 2
+
+
+def test_console_script_and_module_run_for_real(tmp_path: Path) -> None:
+    body = tmp_path / "one.sse"
+    body.write_bytes(b"event: done\ndata: [DONE]\n\n")
+    for command in (
+        [str(Path(sys.executable).parent / "sse-recorder"), "parse", str(body)],
+        [sys.executable, "-m", "recorder", "parse", str(body)],
+    ):
+        done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=False)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["event"] == "done"
+
+
+def test_stdin_is_read_with_dash(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "recorder", "parse", "-"],
+        input=b"data: from stdin\n\n",
+        capture_output=True,
+        cwd=REPO,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["data"] == "from stdin"
+
+
+def test_closed_pipe_is_not_a_traceback() -> None:
+    path = CASSETTES / "real" / "dotnet-streaming-run.jsonl"
+    producer = subprocess.Popen(
+        [sys.executable, "-m", "recorder", "parse", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
+    assert producer.stdout is not None and producer.stderr is not None
+    producer.stdout.readline()
+    producer.stdout.close()  # the reader goes away, like `| head -1`
+    err = producer.stderr.read()
+    producer.wait()
+    assert b"Traceback" not in err
