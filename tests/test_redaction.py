@@ -1,0 +1,228 @@
+"""Redactor: what is secret, what stays, and chunked bodies redacted without losing a secret."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from recorder.cassette import Cassette, Chunk, Interaction, RecordedRequest, RecordedResponse
+from recorder.redaction import MARKER, MAX_HELD, OVERLAP, ChunkRedactor, Redactor
+from tests.conftest import CASSETTES
+
+
+def request(**fields: object) -> RecordedRequest:
+    base: dict[str, object] = {"method": "POST", "url": "https://api.example/v1/threads/runs"}
+    base.update(fields)
+    return RecordedRequest.model_validate(base)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("Authorization", "Bearer sk-live-123", "Bearer REDACTED"),
+        ("authorization", "Basic dXNlcjpwYXNz", "Basic REDACTED"),
+        ("Authorization", "sk-bare-token", "REDACTED"),
+        ("api-key", "azure-key", "REDACTED"),
+        ("X-API-Key", "anthropic-key", "REDACTED"),
+        ("OpenAI-Organization", "org-123", "REDACTED"),
+        ("OpenAI-Project", "proj_123", "REDACTED"),
+        ("Cookie", "session=abc; theme=dark", "session=REDACTED; theme=REDACTED"),
+        ("Set-Cookie", "id=xyz; Path=/; HttpOnly", "id=REDACTED; Path=/; HttpOnly"),
+        ("x-portkey-api-key", "pk-123", "REDACTED"),
+        ("x-portkey-virtual-key", "vk-123", "REDACTED"),
+        ("x-portkey-config", '{"api_key": "sk-inline"}', "REDACTED"),
+        ("x-portkey-aws-secret-access-key", "aws", "REDACTED"),
+        ("x-portkey-provider", "openai", "openai"),
+        ("x-portkey-trace-id", "trace-1", "trace-1"),
+        ("OpenAI-Beta", "assistants=v2", "assistants=v2"),
+        ("Content-Type", "application/json", "application/json"),
+    ],
+)
+def test_default_header_rules(name: str, value: str, expected: str) -> None:
+    assert Redactor.default().redact_headers([(name, value)]) == [(name, expected)]
+
+
+def test_extra_headers_and_no_defaults() -> None:
+    headers = [("X-Tenant-Token", "t0k3n"), ("Authorization", "Bearer k")]
+    assert Redactor(extra_headers=["x-tenant-token"]).redact_headers(headers) == [
+        ("X-Tenant-Token", "REDACTED"),
+        ("Authorization", "Bearer REDACTED"),
+    ]
+    only_extra = Redactor(extra_headers=["x-tenant-token"], defaults=False)
+    assert only_extra.redact_headers(headers)[1] == ("Authorization", "Bearer k")
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://h/v1/runs?api_key=abc&limit=20", "https://h/v1/runs?api_key=REDACTED&limit=20"),
+        ("https://h/x?key=1&token=2&sig=3&order=asc", "https://h/x?key=REDACTED&token=REDACTED"
+         "&sig=REDACTED&order=asc"),
+        ("https://h/x?API_KEY=abc", "https://h/x?API_KEY=REDACTED"),
+        ("https://h/x?api%5Fkey=abc", "https://h/x?api%5Fkey=REDACTED"),
+        ("https://user:pw@h/x", "https://REDACTED@h/x"),
+        ("https://h/v1/threads/thread_1/runs", "https://h/v1/threads/thread_1/runs"),
+    ],
+)  # fmt: skip
+def test_query_and_userinfo(url: str, expected: str) -> None:
+    assert Redactor.default().redact_url(url) == expected
+
+
+def test_extra_query_names() -> None:
+    assert Redactor(extra_query=["tenant"]).redact_url("http://h/?tenant=a&b=c") == (
+        "http://h/?tenant=REDACTED&b=c"
+    )
+
+
+def test_request_keeps_everything_that_matches() -> None:
+    original = request(
+        url="https://h/v1/threads/runs?api_key=q-secret-value",
+        headers=[("Authorization", "Bearer sk-header-secret"), ("OpenAI-Beta", "assistants=v2")],
+        body=b'{"assistant_id": "asst_1", "note": "sk-body-secret-1234"}',
+    )
+    redacted = Redactor(body_patterns=[r"sk-body-[\w-]+"]).redact_request(original)
+    assert redacted.method == "POST"
+    assert redacted.path == "/v1/threads/runs"
+    assert redacted.header("OpenAI-Beta") == "assistants=v2"
+    assert redacted.body == b'{"assistant_id": "asst_1", "note": "REDACTED"}'
+    assert b"secret" not in redacted.model_dump_json().encode()
+
+
+def test_groups_replace_only_the_groups() -> None:
+    redactor = Redactor(body_patterns=[r'"password":\s*"([^"]*)"'])
+    assert redactor.redact_body(b'{"password": "hunter22", "user": "a"}') == (
+        b'{"password": "REDACTED", "user": "a"}'
+    )
+
+
+def test_bytes_str_and_compiled_patterns() -> None:
+    body = b"one SECRET-A two secret-b three"
+    redactor = Redactor(body_patterns=[b"SECRET-A", re.compile("secret-b")])
+    assert redactor.redact_body(body) == b"one REDACTED two REDACTED three"
+
+
+def test_secrets_seen_in_headers_are_scrubbed_from_bodies() -> None:
+    sent = request(
+        headers=[("Authorization", "Bearer sk-echoed-key-123")],
+        url="https://h/x?api_key=query-key-456",
+    )
+    echoed = b'{"error": "bad key sk-echoed-key-123 or query-key-456"}'
+    assert Redactor.default().redact_body(echoed, sent) == (
+        b'{"error": "bad key REDACTED or REDACTED"}'
+    )
+    short = request(headers=[("x-api-key", "abc")])  # too short to search for safely
+    assert Redactor.default().redact_body(b"abc abc", short) == b"abc abc"
+
+
+def test_chunks_pass_through_without_patterns() -> None:
+    chunks = ChunkRedactor([])
+    assert chunks.feed(b"data: {", 0.1) == [(0.1, b"data: {")]
+    assert not chunks.holding
+
+
+def test_a_secret_split_across_chunks_is_found_and_lands_where_it_starts() -> None:
+    chunks = Redactor(body_patterns=[r"sk-[a-z0-9]{10,}"]).chunk_redactor()
+    assert chunks.feed(b'data: {"k": "sk-abc', 0.1) == []
+    assert chunks.holding
+    assert chunks.feed(b"def", 0.2) == []
+    released = chunks.feed(b'ghij12345"}\n\n', 0.3)
+    assert released == [(0.1, b'data: {"k": "REDACTED'), (0.3, b'"}\n\n')]
+    assert not chunks.holding  # the all-secret middle chunk vanished into the marker
+
+
+def test_chunk_boundaries_and_times_are_kept() -> None:
+    chunks = Redactor(body_patterns=["tok-[0-9]+"]).chunk_redactor()
+    out = chunks.feed(b"data: tok-1\n\n", 0.1) + chunks.feed(b"data: x\n\ndata: tok-22\n\n", 0.2)
+    out += chunks.flush()
+    assert out == [(0.1, b"data: REDACTED\n\n"), (0.2, b"data: x\n\ndata: REDACTED\n\n")]
+
+
+def test_an_unfinished_line_is_released_at_the_end() -> None:
+    chunks = Redactor(body_patterns=["tok-[0-9]+"]).chunk_redactor()
+    assert chunks.feed(b"data: tok-1", 0.1) == []
+    assert chunks.flush() == [(0.1, b"data: REDACTED")]
+
+
+def test_a_very_long_line_is_written_early_without_cutting_a_secret() -> None:
+    chunks = Redactor(body_patterns=["sk-[0-9]{6}"]).chunk_redactor()
+    piece = b"x" * 1000
+    released: list[tuple[float, bytes]] = []
+    for index in range(MAX_HELD // 1000 + 2):
+        released += chunks.feed(piece, float(index))
+    assert released, "a line longer than MAX_HELD must not be held whole"
+    held = sum(len(piece) for _ in range(MAX_HELD // 1000 + 2)) - sum(len(d) for _, d in released)
+    assert held >= OVERLAP
+    released += chunks.feed(b"sk-12", 100.0) + chunks.feed(b"3456 end\n", 101.0)
+    joined = b"".join(data for _, data in released)
+    assert joined.endswith(b"xREDACTED end\n")
+    assert b"sk-" not in joined
+
+
+SECRETS = [b"sk-alpha-0123456789", b"pk-beta-9876543210"]
+PATTERNS = [r"sk-alpha-\d+", r"pk-beta-\d+"]
+
+
+@st.composite
+def chunked_bodies(draw: st.DrawFn) -> tuple[bytes, list[bytes]]:
+    pieces = draw(
+        st.lists(
+            st.sampled_from(
+                [b"data: {\"a\": 1}\n\n", b"event: x\n", b"data: ", b"\r\n", b"\n", b"\r",
+                 b"plain text ", b"\xe2\x82\xac", *SECRETS]
+            ),
+            max_size=30,
+        )
+    )  # fmt: skip
+    body = b"".join(pieces)
+    cuts = sorted(draw(st.lists(st.integers(0, len(body)), max_size=12)))
+    chunks = [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True)]
+    return body, [chunk for chunk in chunks if chunk]
+
+
+@settings(max_examples=300, deadline=None)
+@given(chunked_bodies())
+def test_any_chunking_redacts_to_the_same_bytes(case: tuple[bytes, list[bytes]]) -> None:
+    body, chunks = case
+    redactor = Redactor(body_patterns=PATTERNS)
+    stream = redactor.chunk_redactor()
+    out: list[tuple[float, bytes]] = []
+    for t, chunk in enumerate(chunks):
+        out += stream.feed(chunk, float(t))
+    out += stream.flush()
+    joined = b"".join(data for _, data in out)
+    assert joined == redactor.redact_body(body)
+    assert all(secret not in joined for secret in SECRETS)
+    times = [t for t, _ in out]
+    assert times == sorted(set(times))  # one record per original chunk at most, in order
+    assert len(out) <= len(chunks)
+
+
+def test_redact_cassette_keeps_shape() -> None:
+    cassette = Cassette.load(CASSETTES / "real" / "dotnet-streaming-run.jsonl")
+    interaction = cassette.interactions[0]
+    secret_request = interaction.request.model_copy(
+        update={"headers": [*interaction.request.headers, ("Authorization", "Bearer sk-x1y2z3w4")]}
+    )
+    echoing = Interaction(
+        request=secret_request,
+        response=RecordedResponse(status=200, headers=[("set-cookie", "s=abc; Path=/")]),
+        chunks=[*interaction.chunks, Chunk(t=9.0, data=b"data: sk-x1y2z3w4\n\n")],
+        outcome="complete",
+        ended_at=9.5,
+    )
+    redacted = Redactor.default().redact_cassette(cassette.model_copy(update={"interactions":
+                                                                              [echoing]}))  # fmt: skip
+    result = redacted.interactions[0]
+    assert [c.t for c in result.chunks] == [c.t for c in echoing.chunks]
+    assert result.chunks[:-1] == interaction.chunks
+    assert result.chunks[-1].data == b"data: REDACTED\n\n"
+    assert result.request.header("authorization") == "Bearer REDACTED"
+    assert result.response is not None and result.response.header("set-cookie") == (
+        "s=REDACTED; Path=/"
+    )
+    assert b"sk-x1y2z3w4" not in redacted.dumps().encode()
+    assert result.outcome == "complete" and result.ended_at == 9.5
+    assert MARKER in redacted.dumps()
