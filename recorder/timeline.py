@@ -1,41 +1,116 @@
-"""A readable timeline of a cassette: one line per event, with time, gap and a summary."""
+"""A readable timeline of a cassette: one line per event, with time, gap, chunks and findings.
+
+Two views of the same interaction:
+
+- ``render_timeline``: one row per event (and per comment) with its arrival time, the gap
+  since the previous one, the chunk(s) it arrived in (``3`` or ``2→4`` when a chunk boundary
+  split it), its name and a short summary of the payload (the delta text for deltas), with the
+  validator's findings printed under the event they concern.
+- ``render_raw``: the exact bytes, chunk by chunk, one line per line of the body, with line
+  ends made visible (``\\r``, ``\\n``) and bytes that are not UTF-8 shown as ``\\xNN``.
+
+Both are plain text; ``Style`` adds ANSI colour for terminals (the caller decides when).
+"""
 
 from __future__ import annotations
 
+import bisect
 import json
-from collections.abc import Iterator
-from typing import Any
+import os
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar, TextIO
 
-from recorder.cassette import Cassette
+from recorder.cassette import Cassette, Interaction
+from recorder.findings import Finding, Severity
 from recorder.sse import ServerSentEvent
-from recorder.stream import parse_interaction
+from recorder.stream import ParsedStream, parse_interaction
 
-__all__ = ["render_timeline", "summarize"]
+__all__ = [
+    "Style",
+    "chunk_starts",
+    "delta_text",
+    "event_chunks",
+    "render_raw",
+    "render_timeline",
+    "summarize",
+    "use_colour",
+]
 
 _SUMMARY_WIDTH = 60
+
+
+def use_colour(stream: TextIO, choice: str = "auto") -> bool:
+    """Colour for ``always``; never for ``never``; for ``auto`` only on a tty without NO_COLOR."""
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+class Style:
+    """ANSI styling that collapses to plain text when colour is off."""
+
+    _CODES: ClassVar[dict[str, str]] = {
+        "dim": "2",
+        "bold": "1",
+        "red": "31",
+        "yellow": "33",
+        "cyan": "36",
+        "magenta": "35",
+        "green": "32",
+    }
+
+    def __init__(self, colour: bool) -> None:
+        self.colour = colour
+
+    def __call__(self, text: str, *names: str) -> str:
+        """``text`` wrapped in the named styles (unchanged without colour)."""
+        if not self.colour or not names:
+            return text
+        codes = ";".join(self._CODES[name] for name in names)
+        return f"\x1b[{codes}m{text}\x1b[0m"
 
 
 def _short(text: str, width: int = _SUMMARY_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _delta_text(payload: dict[str, Any]) -> str | None:
+def delta_text(payload: dict[str, Any]) -> str | None:
+    """The text fragment a delta event carries, or None when it is not a text delta.
+
+    Knows the Assistants shapes (message content text, tool-call arguments, code interpreter
+    input), OpenAI Responses (``delta`` as a string), Chat Completions (``choices[].delta``)
+    and Anthropic Messages (``delta.text`` / ``delta.partial_json``).
+    """
     delta = payload.get("delta")
-    if not isinstance(delta, dict):
-        return None
+    if isinstance(delta, str):
+        return delta
     pieces: list[str] = []
-    for part in delta.get("content") or []:
-        if isinstance(part, dict):
-            text = part.get("text")
-            if isinstance(text, dict) and isinstance(text.get("value"), str):
-                pieces.append(text["value"])
-    details = delta.get("step_details")
-    if isinstance(details, dict):
-        for call in details.get("tool_calls") or []:
-            if isinstance(call, dict):
-                function = call.get("function")
-                if isinstance(function, dict) and isinstance(function.get("arguments"), str):
-                    pieces.append(function["arguments"])
+    if isinstance(delta, dict):
+        for part in delta.get("content") or []:
+            if isinstance(part, dict):
+                text = part.get("text")
+                if isinstance(text, dict) and isinstance(text.get("value"), str):
+                    pieces.append(text["value"])
+        details = delta.get("step_details")
+        if isinstance(details, dict):
+            for call in details.get("tool_calls") or []:
+                if isinstance(call, dict):
+                    for key, field in (("function", "arguments"), ("code_interpreter", "input")):
+                        inner = call.get(key)
+                        if isinstance(inner, dict) and isinstance(inner.get(field), str):
+                            pieces.append(inner[field])
+        for key in ("text", "partial_json", "thinking"):
+            if isinstance(delta.get(key), str):
+                pieces.append(delta[key])
+    for choice in payload.get("choices") or []:
+        if isinstance(choice, dict) and isinstance(choice.get("delta"), dict):
+            content = choice["delta"].get("content")
+            if isinstance(content, str):
+                pieces.append(content)
     return "".join(pieces) if pieces else None
 
 
@@ -47,7 +122,7 @@ def summarize(event: ServerSentEvent) -> str:
         return _short(repr(event.data) if event.data != "[DONE]" else "[DONE]")
     if not isinstance(payload, dict):
         return _short(event.data)
-    text = _delta_text(payload)
+    text = delta_text(payload)
     if text is not None:
         return _short(json.dumps(text, ensure_ascii=False))
     bits = [
@@ -60,25 +135,171 @@ def summarize(event: ServerSentEvent) -> str:
     return _short(" ".join(bits))
 
 
-def render_timeline(cassette: Cassette) -> Iterator[str]:
-    """Lines of the timeline, one header per interaction."""
+def chunk_starts(interaction: Interaction) -> list[int]:
+    """The body offset at which each chunk starts."""
+    starts: list[int] = []
+    offset = 0
+    for chunk in interaction.chunks:
+        starts.append(offset)
+        offset += len(chunk.data)
+    return starts
+
+
+def event_chunks(starts: Sequence[int], event: ServerSentEvent) -> tuple[int, int]:
+    """``(first, last)``: the chunk the event's first byte arrived in and the one completing it."""
+    first = max(bisect.bisect_right(starts, event.offset) - 1, 0)
+    return min(first, event.chunk_index), event.chunk_index
+
+
+def _severity_style(severity: Severity) -> tuple[str, ...]:
+    return {"error": ("red", "bold"), "warning": ("yellow",)}.get(severity.value, ("cyan",))
+
+
+def _finding_line(finding: Finding, style: Style, indent: str = "       ") -> str:
+    mark = style(f"{finding.severity.value} {finding.rule}", *_severity_style(finding.severity))
+    where = [part for part in (finding.json_path,) if part]
+    if finding.event_index is None and finding.offset is not None:
+        where.insert(0, f"byte {finding.offset}")
+    suffix = style(f"  [{', '.join(where)}]", "dim") if where else ""
+    arrow = style("▲", *_severity_style(finding.severity))
+    return f"{indent}{arrow} {mark}: {finding.message}{suffix}"
+
+
+def _header(number: int, interaction: Interaction, parsed: ParsedStream, style: Style) -> str:
+    request = interaction.request
+    status = interaction.response.status if interaction.response else "-"
+    ended = interaction.outcome + (
+        f" ({interaction.outcome_detail})" if interaction.outcome_detail else ""
+    )
+    return style(
+        f"== interaction {number}: {request.method} {request.url} -> {status}, "
+        f"{len(interaction.chunks)} chunks, {parsed.size} bytes, "
+        f"{len(parsed.events)} events, ended: {ended}",
+        "bold",
+    )
+
+
+def render_timeline(
+    cassette: Cassette,
+    findings: Sequence[Finding] = (),
+    *,
+    style: Style | None = None,
+) -> Iterator[str]:
+    """Lines of the timeline: a header per interaction, a row per event or comment.
+
+    ``findings`` (from the validator) are printed under the event they concern, or at the end
+    of their interaction when they concern no single event.
+    """
+    style = style or Style(False)
+    by_event: dict[tuple[int | None, int | None], list[Finding]] = {}
+    for finding in findings:
+        by_event.setdefault((finding.interaction, finding.event_index), []).append(finding)
     for number, interaction in enumerate(cassette.interactions):
-        request = interaction.request
-        status = interaction.response.status if interaction.response else "-"
         parsed = parse_interaction(interaction)
-        yield (
-            f"== interaction {number}: {request.method} {request.url} -> {status}, "
-            f"{len(interaction.chunks)} chunks, {parsed.size} bytes, "
-            f"{len(parsed.events)} events, ended: {interaction.outcome}"
+        starts = chunk_starts(interaction)
+        yield _header(number, interaction, parsed, style)
+        yield style(
+            f"{'#':>5}  {'t ms':>9}  {'gap ms':>8}  {'chunk':>7}  {'event':<28}  summary", "dim"
         )
-        yield f"{'#':>5}  {'t ms':>9}  {'gap ms':>8}  {'event':<28}  summary"
+        rows: list[tuple[int, int, Any]] = [
+            (e.offset, 1, (i, e)) for i, e in enumerate(parsed.events)
+        ]
+        rows.extend((c.offset, 0, c) for c in parsed.comments)
+        rows.sort(key=lambda row: (row[0], row[1]))
         previous = 0.0
-        for index, event in enumerate(parsed.events):
+        for _, kind, item in rows:
+            if kind == 0:
+                at = parsed.chunk_times[item.chunk_index] if parsed.chunk_times else 0.0
+                yield style(
+                    f"{'':>5}  {at * 1000:>9.1f}  {'':>8}  {item.chunk_index:>7}  "
+                    f"{_short(': ' + item.text, 28):<28}  (comment)",
+                    "dim",
+                )
+                continue
+            index, event = item
             at = parsed.time_of(event)
+            first, last = event_chunks(starts, event)
+            chunk = str(last) if first == last else f"{first}→{last}"
+            name = _short(event.event, 28)
             yield (
                 f"{index:>5}  {at * 1000:>9.1f}  {(at - previous) * 1000:>+8.1f}  "
-                f"{_short(event.event, 28):<28}  {summarize(event)}"
+                f"{style(f'{chunk:>7}', 'magenta') if first != last else f'{chunk:>7}'}  "
+                f"{style(f'{name:<28}', 'cyan')}  {summarize(event)}"
             )
             previous = at
+            for finding in by_event.pop((number, index), []):
+                yield _finding_line(finding, style)
+        for issue in parsed.decode_errors:
+            yield style(
+                f"       byte {issue.offset} (line {issue.line}, chunk {issue.chunk_index}): "
+                "invalid UTF-8, replaced with U+FFFD",
+                "yellow",
+            )
         if parsed.unfinished is not None:
-            yield f"       (body ends inside an unfinished event at byte {parsed.unfinished[0]})"
+            offset, line = parsed.unfinished
+            yield style(
+                f"       body ends inside an unfinished event at byte {offset} (line {line}); "
+                "it was discarded",
+                "yellow",
+            )
+        for key in [key for key in by_event if key[0] == number]:
+            for finding in by_event.pop(key):
+                yield _finding_line(finding, style)
+    for remaining in by_event.values():
+        for finding in remaining:
+            yield _finding_line(finding, style, indent="")
+
+
+_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)?")
+_ESCAPES = {"\t": "\\t", "\x1b": "\\x1b"}
+
+
+def _visible(data: bytes, style: Style) -> str:
+    """``data`` (no line ends inside) as text, non-UTF-8 bytes and controls as ``\\xNN``."""
+    text = data.decode("utf-8", errors="surrogateescape")
+    out: list[str] = []
+    for character in text:
+        code = ord(character)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(style(f"\\x{code - 0xDC00:02x}", "red", "bold"))
+        elif code < 0x20 or code == 0x7F:
+            out.append(style(_ESCAPES.get(character, f"\\x{code:02x}"), "red"))
+        else:
+            out.append(character)
+    return "".join(out)
+
+
+def render_raw(cassette: Cassette, *, style: Style | None = None) -> Iterator[str]:
+    """The exact bytes of each body, chunk by chunk, with line ends made visible.
+
+    Each output row is one line of the body (or the piece of it inside one chunk): its byte
+    offset, its content, then ``\\n``, ``\\r\\n`` or ``\\r``; a row without one continues in the
+    next chunk. Each chunk starts with a marker giving its index, arrival time and size.
+    """
+    style = style or Style(False)
+    for number, interaction in enumerate(cassette.interactions):
+        parsed = parse_interaction(interaction)
+        yield _header(number, interaction, parsed, style)
+        offset = 0
+        previous = 0.0
+        for index, chunk in enumerate(interaction.chunks):
+            yield style(
+                f"-- chunk {index} at {chunk.t * 1000:.1f} ms "
+                f"({(chunk.t - previous) * 1000:+.1f}), {len(chunk.data)} bytes, "
+                f"offset {offset} --",
+                "magenta",
+            )
+            previous = chunk.t
+            for match in _LINE.finditer(chunk.data):
+                piece = match.group()
+                if not piece:
+                    continue
+                body = piece.rstrip(b"\r\n")
+                ending = piece[len(body) :].decode("ascii")
+                visible_end = ending.replace("\r", "\\r").replace("\n", "\\n")
+                end = style(visible_end, "green") if visible_end else style("…", "dim")
+                yield f"{offset:>8}  {_visible(body, style)}{end}"
+                offset += len(piece)
+        if interaction.chunks and not interaction.chunks[-1].data.endswith((b"\n", b"\r")):
+            yield style("          (the body does not end with a line end)", "yellow")
+        yield style(f"-- end: {interaction.outcome} --", "magenta")

@@ -1,4 +1,4 @@
-"""``sse-recorder show``: a readable timeline of a stream."""
+"""``sse-recorder show``: a readable timeline of a stream, with the validator's findings."""
 
 from __future__ import annotations
 
@@ -6,20 +6,56 @@ import argparse
 import sys
 
 from recorder.commands._inputs import load_all
-from recorder.timeline import render_timeline
 
 NAME = "show"
-HELP = "print a readable timeline: index, arrival time, gap, event name, summary"
+HELP = (
+    "print a readable timeline: index, arrival time, gap, chunks, event name, summary and "
+    "findings (--raw: the exact bytes)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", metavar="PATH", help="cassette, .sse body, or - for stdin")
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="show the exact bytes chunk by chunk, line ends and non-UTF-8 bytes made visible",
+    )
+    parser.add_argument(
+        "--no-validate", action="store_true", help="do not run the validator (no findings)"
+    )
+    parser.add_argument(
+        "--profile", help="contract profile to validate against (default: the cassette's)"
+    )
+    parser.add_argument("--strict", action="store_true", help="validate the docs as written")
+    parser.add_argument(
+        "--color",
+        "--colour",
+        dest="colour",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the output (auto: only on a terminal, and never when NO_COLOR is set)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    from recorder.timeline import Style, render_raw, render_timeline, use_colour
+
+    style = Style(use_colour(sys.stdout, args.colour))
+    out = sys.stdout
     for cassette in load_all([args.path]):
         for warning in cassette.warnings:
             print(f"sse-recorder show: warning: {warning}", file=sys.stderr)
-        for line in render_timeline(cassette):
-            sys.stdout.write(line + "\n")
+        if args.raw:
+            lines = render_raw(cassette, style=style)
+        else:
+            findings = []
+            if not args.no_validate:
+                from recorder.validate import validate_cassette
+
+                profile = args.profile or cassette.profile or "assistants"
+                findings = validate_cassette(cassette, profile=profile, strict=args.strict)
+            lines = render_timeline(cassette, findings, style=style)
+        for line in lines:
+            out.write(line + "\n")
     return 0
