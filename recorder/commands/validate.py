@@ -1,0 +1,127 @@
+"""``sse-recorder validate``: check cassettes and .sse bodies against a contract.
+
+Exit 0 when no finding is an error, 1 when one is, 2 when some input cannot be read. A
+directory with one unreadable file among good ones: the others are still validated and
+reported, the unreadable one gets an ``UNREADABLE`` line (an ``<error>`` in JUnit, an
+``error`` field in JSON), and the exit code is 2, because "could not check" must never pass
+as "holds".
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+NAME = "validate"
+HELP = "check cassettes and .sse bodies against a stream contract (exit 1 when one breaks it)"
+
+#: Show a progress bar on a terminal from this many files on.
+PROGRESS_FROM = 20
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="cassettes, .sse bodies, directories (searched recursively) or - for stdin",
+    )
+    parser.add_argument(
+        "--profile",
+        default=None,
+        help="contract to check against (default: the cassette's, else assistants)",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="the documented schemas as written (real-world shapes become errors)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "junit"),
+        default="text",
+        help="report format (default: text)",
+    )
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report to FILE instead of standard output"
+    )
+    parser.add_argument(
+        "--disable",
+        action="append",
+        default=[],
+        metavar="RULE,...",
+        help="turn rules off (e.g. R6,P5); repeatable",
+    )
+    parser.add_argument(
+        "--severity",
+        action="append",
+        default=[],
+        metavar="RULE=LEVEL",
+        help="change a rule's severity: error, warning or info; repeatable",
+    )
+
+
+class _Progress:
+    """A one-line progress bar on standard error (only used on a terminal)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+
+    def __call__(self, number: int, path: str) -> None:
+        width = 30
+        filled = width * number // max(self.total, 1)
+        name = path if len(path) <= 40 else "..." + path[-37:]
+        sys.stderr.write(
+            f"\r[{'#' * filled}{' ' * (width - filled)}] {number}/{self.total} {name:<40}"
+        )
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        sys.stderr.write("\r" + " " * 90 + "\r")
+        sys.stderr.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    from recorder.cassette import iter_cassette_paths
+    from recorder.errors import UsageError
+    from recorder.reports import render, use_colour
+    from recorder.validate import RuleConfig, validate_paths
+
+    config = RuleConfig.from_options(
+        profile=args.profile or "assistants",
+        disable=args.disable,
+        severity=args.severity,
+        strict=args.strict,
+    )
+    paths = list(iter_cassette_paths(args.paths))
+    if not paths:
+        raise UsageError(f"no cassettes or .sse files under {', '.join(args.paths)}")
+    progress = (
+        _Progress(len(paths)) if (len(paths) >= PROGRESS_FROM and sys.stderr.isatty()) else None
+    )
+    try:
+        results = list(
+            validate_paths(paths, profile=args.profile, config=config, progress=progress)
+        )
+    finally:
+        if progress is not None:
+            progress.close()
+    if args.output:
+        text = render(results, args.format)
+        try:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as error:
+            raise UsageError(
+                f"cannot write the report to {args.output}: {error.strerror}"
+            ) from None
+    else:
+        sys.stdout.write(render(results, args.format, colour=use_colour(sys.stdout)))
+    if any(result.error is not None for result in results):
+        for result in results:
+            if result.error is not None:
+                print(
+                    f"sse-recorder validate: error: {result.path}: {result.error}", file=sys.stderr
+                )
+        return 2
+    return 0 if all(result.ok for result in results) else 1

@@ -1,0 +1,477 @@
+"""The OpenAI Assistants run-stream contract (CONTRACT.md rules F1-E3) as a profile.
+
+Lifecycles, endpoints and rule metadata are data at the top; each rule is a small function
+``rule_xx(checker) -> Iterator[Finding]`` reading the event being checked from the checker
+(``index``, ``ev``, ``name``, ``suffix``, ``payload``). ``AssistantsChecker`` only routes
+events to rules and keeps the per-stream state they share.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from recorder.accumulate import DeltaAccumulator
+from recorder.findings import Finding, Severity
+from recorder.lifecycle import Enclosure, LifecycleSpec, LifecycleTracker
+from recorder.profiles import Endpoint, Profile, Rule, StreamChecker, StreamSetup
+from recorder.profiles._assistants_accumulation import MessageParts
+from recorder.sse import ServerSentEvent
+
+__all__ = ["PROFILE", "RULES", "AssistantsChecker"]
+
+E, W = Severity.ERROR, Severity.WARNING
+RULES: dict[str, Rule] = {
+    rule.id: rule
+    for rule in (
+        Rule("F1", "SPEC", E, "every event has a name and data; data is JSON except for done"),
+        Rule("F2", "SPEC", E, "the stream ends with exactly one done; nothing follows it"),
+        Rule("F3", "SPEC", W, "unknown event names are warnings"),
+        Rule("F4", "SPEC", E, "data.object matches the event family, data.status its suffix"),
+        Rule(
+            "S1", "EX", W, "create thread and run: thread.created, run created/queued/in_progress"
+        ),
+        Rule("S2", "EX", W, "create run: starts at thread.run.created on the path's thread"),
+        Rule("S3", "EX", W, "submit tool outputs: continues the run left at requires_action"),
+        Rule("R1", "SPEC", E, "one stream belongs to one run (id, thread_id, assistant_id)"),
+        Rule("R2", "SPEC", E, "run statuses follow the status graph; nothing after a terminal"),
+        Rule("R3", "SDK", E, "exactly one final run event per stream"),
+        Rule("R4", "EX", W, "after the final run event only done follows"),
+        Rule("R5", "SPEC", E, "run fields agree with the status (required_action, *_at, usage)"),
+        Rule("R6", "EX", W, "created_at and ids never change; timestamps never go backwards"),
+        Rule("P1", "SDK", E, "a step's events come between its created and terminal events"),
+        Rule("P2", "SPEC", E, "one created, one terminal; ids match the run; type matches"),
+        Rule("P3", "SPEC", E, "step usage is null while in progress, set when completed"),
+        Rule(
+            "P4",
+            "EX",
+            W,
+            "steps end before the final run event (but a tool step at requires_action)",
+        ),
+        Rule("P5", "EX", W, "a message_creation step encloses its message"),
+        Rule("M1", "SDK", E, "message events come between its created and terminal events"),
+        Rule("M2", "SDK", E, "messages do not interleave; an id is created once"),
+        Rule("M3", "SPEC", E, "message ids match the run; role is assistant"),
+        Rule("M4", "SPEC", E, "completed/incomplete messages carry their timestamps and reason"),
+        Rule("A1", "SDK", E, "text deltas add up to the final message text"),
+        Rule("A2", "SDK", E, "content part types and indices are consistent"),
+        Rule("A3", "SDK", W, "streamed annotations appear in the final message"),
+        Rule("A4", "SDK", E, "tool-call deltas add up to the final tool calls"),
+        Rule("A5", "SDK", E, "required_action matches the streamed tool calls and the next stream"),
+        Rule("E1", "SPEC", W, "the server reported an error event"),
+        Rule("E2", "SPEC", E, "after an error event only done may follow"),
+        Rule("E3", "SPEC", E, "a failed run carries last_error (code, message)"),
+        Rule("SCHEMA", "SPEC", E, "the payload matches the event's JSON Schema"),
+        Rule("SCHEMA-REAL", "EX", W, "a known real-world deviation from the documented schema"),
+        Rule("SCHEMA-EXTRA", "EX", W, "a field the documented schema does not list"),
+    )
+}
+
+RUN, STEP, MESSAGE = "run", "step", "message"
+LIFECYCLES = (
+    LifecycleSpec(
+        RUN,
+        created="thread.run.created",
+        progress=frozenset(
+            f"thread.run.{s}" for s in ("queued", "in_progress", "requires_action", "cancelling")
+        ),
+        terminal=frozenset(
+            f"thread.run.{s}" for s in ("completed", "incomplete", "failed", "cancelled", "expired")
+        ),
+        order_rule="R2",
+        once_rule="R2",
+    ),
+    LifecycleSpec(
+        STEP,
+        created="thread.run.step.created",
+        progress=frozenset({"thread.run.step.in_progress"}),
+        deltas=frozenset({"thread.run.step.delta"}),
+        terminal=frozenset(
+            f"thread.run.step.{s}" for s in ("completed", "failed", "cancelled", "expired")
+        ),
+        order_rule="P1",
+        once_rule="P2",
+    ),
+    LifecycleSpec(
+        MESSAGE,
+        created="thread.message.created",
+        progress=frozenset({"thread.message.in_progress"}),
+        deltas=frozenset({"thread.message.delta"}),
+        terminal=frozenset({"thread.message.completed", "thread.message.incomplete"}),
+        order_rule="M1",
+        once_rule="M2",
+        interleave_rule="M2",
+    ),
+)
+ENCLOSURES = (Enclosure(STEP, MESSAGE, ("step_details", "message_creation", "message_id"), "P5"),)
+
+CREATE_THREAD_AND_RUN, CREATE_RUN, SUBMIT = "create-thread-and-run", "create-run", "submit"
+ENDPOINTS = (
+    Endpoint(
+        "POST", r"/threads/(?P<thread_id>[^/]+)/runs/(?P<run_id>[^/]+)/submit_tool_outputs$", SUBMIT
+    ),
+    Endpoint("POST", r"/threads/runs$", CREATE_THREAD_AND_RUN),
+    Endpoint("POST", r"/threads/(?P<thread_id>[^/]+)/runs$", CREATE_RUN),
+)
+#: How each shape opens (EX rules S1-S3): rule id and expected first events.
+OPENINGS = {
+    CREATE_THREAD_AND_RUN: (
+        "S1",
+        ("thread.created", "thread.run.created", "thread.run.queued", "thread.run.in_progress"),
+    ),
+    CREATE_RUN: ("S2", ("thread.run.created",)),
+    SUBMIT: ("S3", ("thread.run.step.completed", "thread.run.queued", "thread.run.in_progress")),
+}
+#: A stream of unknown endpoint: its shape from its first event.
+INFERRED = {
+    "thread.created": CREATE_THREAD_AND_RUN,
+    "thread.run.created": CREATE_RUN,
+    "thread.run.step.completed": SUBMIT,
+    "thread.run.queued": SUBMIT,
+}
+
+FINAL = frozenset({"requires_action", "completed", "incomplete", "failed", "cancelled", "expired"})
+TERMINAL = FINAL - {"requires_action"}
+NEXT_STATUS = {
+    "queued": {"queued", "in_progress", "cancelling", "cancelled", "failed", "expired"},
+    "in_progress": {
+        "in_progress",
+        "requires_action",
+        "cancelling",
+        "completed",
+        "incomplete",
+        "failed",
+        "expired",
+    },
+    "requires_action": {"queued", "in_progress", "cancelling", "cancelled", "failed", "expired"},
+    "cancelling": {"cancelling", "cancelled", "completed", "failed", "expired"},
+}
+RUN_TIMES = ("started_at", "completed_at", "cancelled_at", "failed_at")
+KNOWN = frozenset(
+    {"thread.created", "error", "done"}
+    | {
+        f"thread.run.{s}"
+        for s in (
+            "created",
+            "queued",
+            "in_progress",
+            "requires_action",
+            "completed",
+            "incomplete",
+            "failed",
+            "cancelling",
+            "cancelled",
+            "expired",
+        )
+    }
+    | {
+        f"thread.run.step.{s}"
+        for s in ("created", "in_progress", "delta", "completed", "failed", "cancelled", "expired")
+    }
+    | {
+        f"thread.message.{s}"
+        for s in ("created", "in_progress", "delta", "completed", "incomplete")
+    }
+)
+# (family, object, prefix) in match order: the step prefix before the run prefix.
+FAMILIES = (
+    (STEP, "thread.run.step", "thread.run.step."),
+    (RUN, "thread.run", "thread.run."),
+    (MESSAGE, "thread.message", "thread.message."),
+)
+
+
+@dataclass(slots=True)
+class Carry:
+    """What a stream that stopped at requires_action leaves for its continuation."""
+
+    run_id: Any
+    thread_id: Any
+    assistant_id: Any
+    created_at: Any
+    times: dict[str, Any]
+    open_step: str | None
+    calls: list[tuple[Any, Any, Any]]
+
+
+@dataclass(slots=True)
+class StepState:
+    type: Any
+    calls: DeltaAccumulator = field(default_factory=DeltaAccumulator)
+
+
+def _recover(data: str) -> Any:
+    """The JSON value at the start of ``data`` when only junk follows it (the official
+    examples' extra ``}``), so the other rules still see the payload; else None."""
+    try:
+        value, _ = json.JSONDecoder().raw_decode(data.strip())
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _excerpt(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class AssistantsChecker:
+    """Per-stream state and the routing of events to rules (``StreamChecker``)."""
+
+    def __init__(self, setup: StreamSetup) -> None:
+        self.setup = setup
+        self.interaction = setup.interaction
+        self.shape = setup.shape
+        self.facts = setup.facts
+        self.previous = setup.previous if isinstance(setup.previous, Carry) else None
+        self.tracker = LifecycleTracker(LIFECYCLES, ENCLOSURES)
+        self.steps: dict[Any, StepState] = {}
+        self.messages: dict[Any, MessageParts] = {}
+        self.schema: _SchemaGate | None = _SchemaGate(self) if setup.schemas else None
+        self.thread_id: Any = self.facts.get("thread_id")
+        self.run: dict[str, Any] | None = None  # identity of the run: id, thread_id, ...
+        self.run_status: str | None = None
+        self.times: dict[str, Any] = {}
+        self.final: tuple[int, str] | None = None
+        self.done: ServerSentEvent | None = None
+        self.done_index = -1
+        self.error_index: int | None = None
+        self.after_done = 0
+        self.opening_reported = False
+        self.carry_out: Carry | None = None
+        # the event being checked
+        self.index = -1
+        self.ev: ServerSentEvent = ServerSentEvent("", "")
+        self.name = ""
+        self.suffix = ""
+        self.payload: Any = None
+        if self.previous is not None and self.shape == SUBMIT:
+            self._resume(self.previous)
+
+    def _resume(self, carry: Carry) -> None:
+        self.run = {
+            "id": carry.run_id,
+            "thread_id": carry.thread_id,
+            "assistant_id": carry.assistant_id,
+            "created_at": carry.created_at,
+        }
+        self.run_status = "requires_action"
+        self.times = dict(carry.times)
+        if isinstance(carry.run_id, str):
+            self.tracker.adopt(RUN, carry.run_id)
+        if carry.open_step is not None:
+            self.tracker.adopt(STEP, carry.open_step)
+
+    # ------------------------------------------------------------------ helpers for rules
+
+    def found(
+        self,
+        rule: str,
+        message: str,
+        json_path: str | None = None,
+        *,
+        severity: Severity | None = None,
+        source: str | None = None,
+        excerpt: str | None = None,
+    ) -> Finding:
+        """A finding about the event being checked."""
+        info = RULES[rule]
+        ev = self.ev
+        return Finding(
+            rule,
+            severity or info.severity,
+            message,
+            self.interaction,
+            self.index,
+            ev.offset,
+            ev.line,
+            json_path,
+            excerpt if excerpt is not None else _excerpt(ev.data),
+            source or info.source,
+        )
+
+    def get(self, key: str) -> Any:
+        """``payload[key]`` when the payload is an object, else None."""
+        payload = self.payload
+        return payload.get(key) if isinstance(payload, dict) else None
+
+    # ------------------------------------------------------------------ StreamChecker
+
+    def event(self, index: int, ev: ServerSentEvent) -> Iterator[Finding]:
+        """Findings about one event."""
+        self.index, self.ev, name = index, ev, ev.event
+        self.name = name
+        if self.done is not None:
+            self.after_done += 1
+            if self.after_done == 1:
+                yield self.found("F2", f"{name} after done: nothing may follow done")
+            return
+        if name == "done":
+            self.done, self.done_index = ev, index
+            if ev.data != "[DONE]":
+                yield self.found("F1", f"done carries {_excerpt(ev.data, 40)!r}, not [DONE]")
+            return
+        if self.error_index is not None:
+            yield self.found(
+                "E2",
+                f"{name} after the error event at event {self.error_index}: "
+                "only done may follow an error",
+            )
+            return
+        if self.final is not None and self.final[0] < index:
+            yield self.found(
+                "R4",
+                f"{name} after the final run event (thread.run.{self.final[1]} "
+                f"at event {self.final[0]}): only done should follow",
+            )
+        if index == 0 and self.shape is None:
+            self.shape = INFERRED.get(name)
+        if not self.opening_reported and self.shape is not None:
+            yield from rule_s_opening(self)
+        if name not in KNOWN:
+            if name == "message":
+                yield self.found("F1", "an event without an event name (no 'event:' line)")
+            else:
+                yield self.found("F3", f"unknown event {name!r} (skipped, as clients should)")
+            return
+        try:
+            self.payload = payload = json.loads(ev.data)
+        except ValueError as error:
+            self.payload = payload = _recover(ev.data)
+            recovered = "; the rules check the JSON value before it" if payload is not None else ""
+            yield self.found("F1", f"{name} data is not JSON ({error}){recovered}")
+        if payload is not None and self.schema is not None:
+            yield from self.schema.check(index, ev, payload)
+        for rule in _route(name, self):
+            yield from rule(self)
+
+    def finish(self, *, end_offset: int, cut: str | None) -> Iterator[Finding]:
+        """Completeness findings once the body has ended."""
+        if self.schema is not None:
+            yield from self.schema.flush()
+        if self.done is None:
+            self.index, self.ev = -1, ServerSentEvent("", "", offset=end_offset)
+            message = "the stream ends without done"
+            yield Finding(
+                "F2",
+                E,
+                message + (f" ({cut})" if cut else ""),
+                self.interaction,
+                None,
+                end_offset,
+                None,
+                None,
+                None,
+                "SPEC",
+            )
+            return
+        if self.after_done > 1:
+            self.index, self.ev = self.done_index, self.done
+            yield self.found("F2", f"{self.after_done} events follow done")
+        if self.error_index is not None:
+            return  # E2: a stream cut by an error event is not held to completeness
+        self.index, self.ev, self.payload = self.done_index, self.done, None
+        if self.final is None:
+            yield self.found(
+                "R3",
+                "the stream reaches done without a final run event "
+                "(requires_action, completed, incomplete, failed, cancelled, expired)",
+            )
+            if not self.opening_reported and self.shape is not None:
+                yield from rule_s_opening(self)
+
+    def carry(self) -> object | None:
+        """The run left at requires_action, for the next stream of the cassette."""
+        return self.carry_out
+
+
+class _SchemaGate:
+    """Schema checks, held back until the payload version (v1/v2) is known."""
+
+    def __init__(self, checker: AssistantsChecker) -> None:
+        self.checker = checker
+        self.schemas: Any = None
+        self.pending: list[tuple[int, ServerSentEvent, Any]] = []
+        request = checker.setup.request
+        if request is not None and request.header("openai-beta"):
+            self._decide([])
+
+    def _decide(self, payloads: list[Any]) -> None:
+        from recorder.schemas import SchemaSet, infer_version
+
+        version = infer_version("assistants", self.checker.setup.request, payloads)
+        self.schemas = SchemaSet.load("assistants", version)
+
+    def check(self, index: int, ev: ServerSentEvent, payload: Any) -> Iterator[Finding]:
+        if self.schemas is None:
+            self.pending.append((index, ev, payload))
+            if len(self.pending) < 16 and not (
+                isinstance(payload, dict)
+                and payload.get("object") in ("thread.run", "thread.message")
+            ):
+                return
+            yield from self.flush()
+            return
+        yield from self._issues(index, ev, payload)
+
+    def flush(self) -> Iterator[Finding]:
+        if not self.pending:
+            return
+        if self.schemas is None:
+            self._decide([payload for _, _, payload in self.pending])
+        pending, self.pending = self.pending, []
+        for index, ev, payload in pending:
+            yield from self._issues(index, ev, payload)
+
+    def _issues(self, index: int, ev: ServerSentEvent, payload: Any) -> Iterator[Finding]:
+        checker = self.checker
+        if not self.schemas.knows(ev.event):
+            return
+        for issue in self.schemas.check(ev.event, payload, strict=checker.setup.strict):
+            yield Finding(
+                issue.rule,
+                issue.severity,
+                f"{ev.event}: {issue.message}",
+                checker.interaction,
+                index,
+                ev.offset,
+                ev.line,
+                issue.json_path,
+                _excerpt(ev.data),
+                RULES[issue.rule].source if issue.rule in RULES else "SPEC",
+            )
+
+
+RuleFunction = Callable[[AssistantsChecker], Iterator[Finding]]
+
+
+def _route(name: str, c: AssistantsChecker) -> tuple[RuleFunction, ...]:
+    for family, _, prefix in FAMILIES:
+        if name.startswith(prefix):
+            c.suffix = name[len(prefix) :]
+            return ROUTES[family, c.suffix]
+    c.suffix = ""
+    return ROUTES.get((name, ""), ())
+
+
+from recorder.profiles import _assistants_rules as _rules  # noqa: E402  (rules need the types)
+
+rule_s_opening = _rules.rule_s_opening
+ROUTES: dict[tuple[str, str], tuple[RuleFunction, ...]] = _rules.ROUTES
+
+
+def _checker(setup: StreamSetup) -> StreamChecker:
+    return AssistantsChecker(setup)
+
+
+PROFILE = Profile(
+    name="assistants",
+    schema_profile="assistants",
+    description="OpenAI Assistants run streams (v2, and legacy v1 objects)",
+    rules=RULES,
+    lifecycles=LIFECYCLES,
+    enclosures=ENCLOSURES,
+    endpoints=ENDPOINTS,
+    checker=_checker,
+)

@@ -1,0 +1,213 @@
+"""Reports of validation results: text for a person, JSON for tools, JUnit XML for CI.
+
+Every format takes the same ``FileResult`` list (see ``recorder.validate``) and returns a
+string. Text groups repeated findings (same rule, severity and message) under their first
+location, so a stream with a thousand identical warnings stays one screen long.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from typing import IO, Any
+
+from recorder.findings import Finding, Severity
+from recorder.validate import FileResult
+
+__all__ = ["FORMATS", "render", "render_json", "render_junit", "render_text", "use_colour"]
+
+FORMATS = ("text", "json", "junit")
+
+_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+#: A schema message starts with the event name; grouping ignores it.
+_EVENT_PREFIX = re.compile(r"^[\w.-]+: ")
+_COLOURS = {
+    "fail": "\x1b[1;31m",
+    "ok": "\x1b[32m",
+    "error": "\x1b[31m",
+    "warning": "\x1b[33m",
+    "info": "\x1b[2m",
+    "dim": "\x1b[2m",
+    "reset": "\x1b[0m",
+}
+
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml(text: str) -> str:
+    """Text XML 1.0 can hold (control characters from a broken stream become U+FFFD)."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def use_colour(stream: IO[str]) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def _counts(result: FileResult) -> str:
+    parts = [_plural(result.streams, "stream"), _plural(result.events, "event")]
+    errors, warnings = result.count(Severity.ERROR), result.count(Severity.WARNING)
+    if errors:
+        parts.append(_plural(errors, "error"))
+    if warnings:
+        parts.append(_plural(warnings, "warning"))
+    return ", ".join(parts)
+
+
+def _groups(findings: Sequence[Finding]) -> list[tuple[Finding, list[Finding]]]:
+    """Findings grouped by (rule, severity, message), in order of first appearance."""
+    groups: dict[tuple[int | None, str, str, str], tuple[Finding, list[Finding]]] = {}
+    for finding in findings:
+        key = (
+            finding.interaction,
+            finding.rule,
+            finding.severity.value,
+            _EVENT_PREFIX.sub("", finding.message),
+        )
+        if key in groups:
+            groups[key][1].append(finding)
+        else:
+            groups[key] = (finding, [])
+    return list(groups.values())
+
+
+def _where_more(more: list[Finding]) -> str:
+    events = [str(f.event_index) for f in more if f.event_index is not None]
+    if not events:
+        return f" (and {len(more)} more)"
+    shown = ", ".join(events[:8]) + (", ..." if len(events) > 8 else "")
+    return f" (and {len(more)} more: event{'s' if len(events) > 1 else ''} {shown})"
+
+
+def render_text(results: Sequence[FileResult], *, colour: bool = False) -> str:
+    """One verdict line per file, its findings with locations, and a summary line."""
+
+    def paint(text: str, style: str) -> str:
+        return f"{_COLOURS[style]}{text}{_COLOURS['reset']}" if colour else text
+
+    lines: list[str] = []
+    for result in results:
+        if result.error is not None:
+            lines.append(f"{paint('UNREADABLE', 'fail')} {result.path}: {result.error}")
+            continue
+        verdict = paint("ok  ", "ok") if result.ok else paint("FAIL", "fail")
+        lines.append(f"{verdict} {result.path}  ({_counts(result)})")
+        groups = _groups(result.findings)
+        groups.sort(key=lambda group: _RANK[group[0].severity])  # errors first; stable
+        for first, more in groups:
+            severity = first.severity.value
+            where = first.location() or "stream"
+            lines.append(
+                f"  {paint(f'{severity:<7}', severity)} {first.rule:<12} {where}: "
+                + (_EVENT_PREFIX.sub("", first.message) if more else first.message)
+                + (paint(_where_more(more), "dim") if more else "")
+            )
+    files = len(results)
+    unreadable = sum(1 for r in results if r.error is not None)
+    failed = sum(1 for r in results if r.error is None and not r.ok)
+    passed = files - unreadable - failed
+    errors = sum(r.count(Severity.ERROR) for r in results)
+    warnings = sum(r.count(Severity.WARNING) for r in results)
+    summary = f"{_plural(files, 'file')}: {passed} ok, {failed} failed"
+    if unreadable:
+        summary += f", {unreadable} unreadable"
+    summary += f"; {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+    style = "ok" if not failed and not unreadable else "fail"
+    lines.append(paint(summary, style))
+    return "\n".join(lines) + "\n"
+
+
+def _finding_json(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule": finding.rule,
+        "severity": finding.severity.value,
+        "message": finding.message,
+        "event_index": finding.event_index,
+        "offset": finding.offset,
+        "line": finding.line,
+        "json_path": finding.json_path,
+        "interaction": finding.interaction,
+        "source": finding.source,
+        "excerpt": finding.excerpt,
+    }
+
+
+def render_json(results: Sequence[FileResult]) -> str:
+    """``{"files": [{"path", "ok", "findings": [...]}]}`` (plus ``error`` when unreadable)."""
+    files: list[dict[str, Any]] = []
+    for result in results:
+        entry: dict[str, Any] = {
+            "path": result.path,
+            "ok": result.ok,
+            "findings": [_finding_json(f) for f in result.findings],
+        }
+        if result.error is not None:
+            entry["error"] = result.error
+        files.append(entry)
+    return json.dumps({"files": files}, ensure_ascii=False, indent=2) + "\n"
+
+
+def render_junit(results: Sequence[FileResult], *, suite: str = "sse-recorder validate") -> str:
+    """JUnit XML: one testcase per file; errors as <failure>, unreadable files as <error>."""
+    root = ET.Element("testsuites", name=suite)
+    failures = sum(1 for r in results if r.error is None and not r.ok)
+    errors = sum(1 for r in results if r.error is not None)
+    testsuite = ET.SubElement(
+        root,
+        "testsuite",
+        name=suite,
+        tests=str(len(results)),
+        failures=str(failures),
+        errors=str(errors),
+        skipped="0",
+    )
+    root.set("tests", str(len(results)))
+    root.set("failures", str(failures))
+    root.set("errors", str(errors))
+    for result in results:
+        case = ET.SubElement(
+            testsuite, "testcase", classname="sse-recorder.validate", name=result.path
+        )
+        if result.error is not None:
+            ET.SubElement(case, "error", message=_xml(result.error), type="unreadable").text = _xml(
+                result.error
+            )
+            continue
+        bad = [f for f in result.findings if f.severity is Severity.ERROR]
+        if bad:
+            failure = ET.SubElement(
+                case,
+                "failure",
+                type="contract",
+                message=_xml(f"{_plural(len(bad), 'error')}: {bad[0].rule} {bad[0].message}"[:500]),
+            )
+            failure.text = _xml("\n".join(f"{f.rule} {f.location()}: {f.message}" for f in bad))
+        others = [f for f in result.findings if f.severity is not Severity.ERROR]
+        if others:
+            ET.SubElement(case, "system-out").text = _xml(
+                "\n".join(
+                    f"{f.severity.value} {f.rule} {f.location()}: {f.message}" for f in others
+                )
+            )
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def render(results: Sequence[FileResult], fmt: str, *, colour: bool = False) -> str:
+    """Render in ``fmt`` (one of ``FORMATS``)."""
+    if fmt == "json":
+        return render_json(results)
+    if fmt == "junit":
+        return render_junit(results)
+    return render_text(results, colour=colour)

@@ -1,0 +1,388 @@
+"""Validation: cassettes and raw bodies in, findings out, streaming.
+
+Each interaction's body is fed to the sans-I/O parser chunk by chunk and every event goes
+straight to the profile's checker, which keeps only per-open-object state: memory follows the
+open messages' text, not the number of events. The interactions of one cassette are checked
+as a sequence (a ``submit_tool_outputs`` stream continues the run its predecessor left at
+``requires_action``). Raw ``.sse`` files are read in blocks (:func:`validate_file`).
+
+>>> findings = validate_cassette(Cassette.load("run.jsonl"))      # doctest: +SKIP
+>>> [f.rule for f in findings if f.is_error]                       # doctest: +SKIP
+['M1']
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from recorder.cassette import Cassette, Interaction, iter_cassette_paths, load_cassette
+from recorder.errors import CassetteFormatError, CassetteNotFoundError, ProfileError, RecorderError
+from recorder.findings import Finding, Severity
+from recorder.profiles import Profile, StreamSetup, get_profile
+from recorder.sse import SSEParser
+
+__all__ = [
+    "FileResult",
+    "RuleConfig",
+    "iter_findings",
+    "validate_cassette",
+    "validate_file",
+    "validate_paths",
+]
+
+#: Raw .sse files are read in blocks of this size (never whole).
+BLOCK_SIZE = 1 << 20
+_SEVERITIES = {severity.value: severity for severity in Severity}
+
+
+@dataclass(frozen=True, slots=True)
+class RuleConfig:
+    """Which rules run and how loud they are.
+
+    ``disabled``: rule ids to drop; ``severities``: rule id -> new severity; ``strict``: the
+    documented schemas as written instead of the real-world default; ``schemas``: False skips
+    JSON Schema checks (rules only); ``max_per_rule``: findings of one rule kept per stream
+    (the rest are counted in one info finding, so a broken million-event stream stays readable).
+    """
+
+    disabled: frozenset[str] = frozenset()
+    severities: Mapping[str, Severity] = field(default_factory=dict)
+    strict: bool = False
+    schemas: bool = True
+    max_per_rule: int = 50
+
+    @classmethod
+    def from_options(
+        cls,
+        *,
+        profile: str = "assistants",
+        disable: Iterable[str] = (),
+        severity: Iterable[str] = (),
+        strict: bool = False,
+    ) -> RuleConfig:
+        """Build from command-line style options (``"F3,R4"``, ``"R6=error"``), checking ids."""
+        known = get_profile(profile).rules
+        disabled: set[str] = set()
+        for item in disable:
+            for rule in filter(None, (part.strip().upper() for part in item.split(","))):
+                _check_rule(rule, known, profile)
+                disabled.add(rule)
+        severities: dict[str, Severity] = {}
+        for item in severity:
+            rule, equals, level = item.partition("=")
+            rule = rule.strip().upper()
+            if not equals or not rule:
+                raise ProfileError(f"--severity takes RULE=LEVEL, got {item!r}")
+            _check_rule(rule, known, profile)
+            if level.strip().lower() not in _SEVERITIES:
+                raise ProfileError(
+                    f"unknown severity {level!r} for {rule} (use error, warning or info)"
+                )
+            severities[rule] = _SEVERITIES[level.strip().lower()]
+        return cls(frozenset(disabled), severities, strict)
+
+    def apply(self, finding: Finding) -> Finding | None:
+        """The finding as configured (None when its rule is disabled)."""
+        if finding.rule in self.disabled:
+            return None
+        severity = self.severities.get(finding.rule)
+        if severity is not None and severity is not finding.severity:
+            return replace(finding, severity=severity)
+        return finding
+
+
+def _check_rule(rule: str, known: Mapping[str, Any], profile: str) -> None:
+    if rule not in known:
+        raise ProfileError(
+            f"unknown rule {rule!r} for profile {profile} (known: {', '.join(known)})"
+        )
+
+
+@dataclass(slots=True)
+class FileResult:
+    """The verdict on one file: ``ok`` unless it holds an error finding or cannot be read."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    #: Why the file could not be read (then ``findings`` is empty), else None.
+    error: str | None = None
+    streams: int = 0
+    events: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when the file was read and no finding is an error."""
+        return self.error is None and not any(f.severity is Severity.ERROR for f in self.findings)
+
+    def count(self, severity: Severity) -> int:
+        """How many findings have ``severity``."""
+        return sum(1 for f in self.findings if f.severity is severity)
+
+
+class _Stats:
+    __slots__ = ("events", "streams")
+
+    def __init__(self) -> None:
+        self.streams = 0
+        self.events = 0
+
+
+def _cut_reason(outcome: str, detail: str | None, unfinished: tuple[int, int] | None) -> str | None:
+    parts: list[str] = []
+    if unfinished is not None:
+        parts.append(
+            f"the body ends inside an unfinished event at byte {unfinished[0]} "
+            f"(line {unfinished[1]})"
+        )
+    if outcome != "complete":
+        parts.append(
+            f"the recording ended with outcome {outcome}" + (f": {detail}" if detail else "")
+        )
+    return "; ".join(parts) or None
+
+
+def _check_stream(
+    profile: Profile,
+    chunks: Iterable[bytes],
+    setup: StreamSetup,
+    config: RuleConfig,
+    stats: _Stats,
+    outcome: tuple[str, str | None] = ("complete", None),
+) -> Iterator[Finding | object]:
+    """Findings of one body; the last item yielded is the checker's carry (not a Finding)."""
+    checker = profile.checker(setup)
+    parser = SSEParser(keep_comments=False)
+    counts: dict[str, int] = {}
+    suppressed: dict[str, int] = {}
+    limit = config.max_per_rule
+    apply = config.apply
+    interaction = setup.interaction
+
+    def keep(finding: Finding) -> Finding | None:
+        kept = apply(finding)
+        if kept is None:
+            return None
+        seen = counts.get(kept.rule, 0) + 1
+        counts[kept.rule] = seen
+        if seen > limit:
+            suppressed[kept.rule] = suppressed.get(kept.rule, 0) + 1
+            return None
+        return kept
+
+    index = 0
+    size = 0
+    decode_seen = 0
+    event = checker.event
+    for chunk in chunks:
+        size += len(chunk)
+        for sse_event in parser.feed(chunk):
+            for finding in event(index, sse_event):
+                kept = keep(finding)
+                if kept is not None:
+                    yield kept
+            index += 1
+        if len(parser.decode_errors) > decode_seen:
+            for issue in parser.decode_errors[decode_seen:]:
+                kept = keep(
+                    Finding(
+                        "F1",
+                        Severity.ERROR,
+                        "bytes that are not valid UTF-8 (replaced with U+FFFD)",
+                        interaction,
+                        None,
+                        issue.offset,
+                        issue.line,
+                        None,
+                        None,
+                        "SPEC",
+                    )
+                )
+                if kept is not None:
+                    yield kept
+            decode_seen = len(parser.decode_errors)
+    parser.close()
+    stats.streams += 1
+    stats.events += index
+    cut = _cut_reason(outcome[0], outcome[1], parser.unfinished)
+    for finding in checker.finish(end_offset=size, cut=cut):
+        kept = keep(finding)
+        if kept is not None:
+            yield kept
+    for rule, more in suppressed.items():
+        yield Finding(
+            rule,
+            Severity.INFO,
+            f"{more} more {rule} finding(s) in this stream not shown",
+            interaction,
+            source=None,
+        )
+    yield _Carry(checker.carry())
+
+
+@dataclass(slots=True)
+class _Carry:
+    value: object | None
+
+
+def _iter(
+    cassette: Cassette, profile: Profile, config: RuleConfig, stats: _Stats
+) -> Iterator[Finding]:
+    previous: object | None = None
+    for number, interaction in enumerate(cassette.interactions):
+        if not interaction.is_event_stream:
+            continue  # a plain JSON response (list, retrieve): not a stream contract
+        request = None if cassette.raw else interaction.request
+        shape, facts = profile.endpoint_for(request)
+        setup = StreamSetup(
+            interaction=None if cassette.raw else number,
+            request=request,
+            shape=shape,
+            facts=facts,
+            strict=config.strict,
+            schemas=config.schemas,
+            previous=previous,
+        )
+        for item in _check_stream(
+            profile,
+            _chunks(interaction),
+            setup,
+            config,
+            stats,
+            (interaction.outcome, interaction.outcome_detail),
+        ):
+            if isinstance(item, _Carry):
+                previous = item.value if item.value is not None else None
+            else:
+                assert isinstance(item, Finding)
+                yield item
+
+
+def _chunks(interaction: Interaction) -> Iterator[bytes]:
+    for chunk in interaction.chunks:
+        yield chunk.data
+
+
+def _resolve(
+    profile: str | None, cassette: Cassette | None, config: RuleConfig | None, strict: bool
+) -> tuple[Profile, RuleConfig]:
+    name = profile or (cassette.profile if cassette is not None else None) or "assistants"
+    return get_profile(name), config if config is not None else RuleConfig(strict=strict)
+
+
+def iter_findings(
+    cassette: Cassette,
+    *,
+    profile: str | None = None,
+    strict: bool = False,
+    config: RuleConfig | None = None,
+) -> Iterator[Finding]:
+    """Yield the findings of every event stream in ``cassette``, as they are found.
+
+    ``profile`` defaults to the cassette's own, else ``assistants``; ``config`` (when given)
+    wins over ``strict``.
+    """
+    chosen, settings = _resolve(profile, cassette, config, strict)
+    yield from _iter(cassette, chosen, settings, _Stats())
+
+
+def _order(finding: Finding) -> tuple[int, int, int]:
+    return (
+        finding.interaction if finding.interaction is not None else -1,
+        finding.event_index if finding.event_index is not None else 1 << 62,
+        finding.offset if finding.offset is not None else 1 << 62,
+    )
+
+
+def validate_cassette(
+    cassette: Cassette,
+    *,
+    profile: str | None = None,
+    strict: bool = False,
+    config: RuleConfig | None = None,
+) -> list[Finding]:
+    """All findings of ``cassette``, in stream order."""
+    return sorted(
+        iter_findings(cassette, profile=profile, strict=strict, config=config), key=_order
+    )
+
+
+def _read_blocks(path: Path) -> Iterator[bytes]:
+    with open(path, "rb") as handle:
+        while block := handle.read(BLOCK_SIZE):
+            yield block
+
+
+def validate_file(
+    path: str | os.PathLike[str],
+    *,
+    profile: str | None = None,
+    strict: bool = False,
+    config: RuleConfig | None = None,
+) -> FileResult:
+    """Validate a cassette, a raw ``.sse`` body (read in blocks) or ``-`` (standard input).
+
+    Unreadable input raises a ``RecorderError`` subclass (``CassetteNotFoundError``...).
+    """
+    name = os.fspath(path)
+    stats = _Stats()
+    file = Path(name)
+    if name != "-" and file.suffix.lower() == ".sse":
+        if not file.exists():
+            raise CassetteNotFoundError("no such file", path=name)
+        if file.is_dir():
+            raise CassetteFormatError("is a directory, not a cassette", path=name)
+        chosen, settings = _resolve(profile, None, config, strict)
+        setup = StreamSetup(
+            interaction=None,
+            request=None,
+            shape=None,
+            strict=settings.strict,
+            schemas=settings.schemas,
+        )
+        try:
+            findings = [
+                item
+                for item in _check_stream(chosen, _read_blocks(file), setup, settings, stats)
+                if isinstance(item, Finding)
+            ]
+        except OSError as error:
+            raise CassetteFormatError(f"cannot read: {error.strerror}", path=name) from None
+    else:
+        cassette = load_cassette(name)
+        chosen, settings = _resolve(profile, cassette, config, strict)
+        findings = list(_iter(cassette, chosen, settings, stats))
+    findings.sort(key=_order)
+    return FileResult(
+        name if name != "-" else "<stdin>", findings, None, stats.streams, stats.events
+    )
+
+
+def validate_paths(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    profile: str | None = None,
+    strict: bool = False,
+    config: RuleConfig | None = None,
+    progress: Callable[[int, str], None] | None = None,
+) -> Iterator[FileResult]:
+    """Validate files, directories (recursively) and ``-``; one result per file, in order.
+
+    A file that cannot be read gives a result with ``error`` set; the others still run.
+    ``progress(number, path)`` is called before each file.
+    """
+    for number, name in enumerate(iter_cassette_paths(paths)):
+        if progress is not None:
+            progress(number, name)
+        try:
+            yield validate_file(name, profile=profile, strict=strict, config=config)
+        except ProfileError:
+            raise
+        except RecorderError as error:
+            where = "" if error.path is None else f"line {error.line}: " if error.line else ""
+            yield FileResult(name, error=where + error.message if error.path else str(error))
+        except OSError as error:
+            yield FileResult(name, error=f"{name}: {error.strerror or error}")
