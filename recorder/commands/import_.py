@@ -1,48 +1,86 @@
-"""``sse-recorder import``: wrap a raw ``.sse`` body as a cassette."""
+"""``sse-recorder import``: make a cassette from a raw ``.sse`` body, a HAR file or a vcrpy
+cassette (the format is recognised by content; ``--format`` forces one)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from recorder.cassette import Cassette, load_cassette
 from recorder.commands._inputs import parse_request_spec
 from recorder.errors import UsageError
 
 NAME = "import"
-HELP = "wrap a raw .sse response body as a cassette"
+HELP = "make a cassette from a raw .sse body, a browser's HAR export or a vcrpy YAML cassette"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("source", metavar="FILE", help="a raw SSE body (.sse), or - for stdin")
+    parser.add_argument(
+        "source", metavar="FILE", help="a .sse body, a .har file, a vcrpy cassette, or - (stdin)"
+    )
     parser.add_argument("-o", "--output", required=True, metavar="CASSETTE")
+    parser.add_argument(
+        "--format",
+        choices=("auto", "sse", "har", "vcr"),
+        default="auto",
+        help="input format (default: recognised by content)",
+    )
     parser.add_argument(
         "--request",
         metavar="'METHOD PATH'",
-        help="the request that produced the body, e.g. 'POST /v1/threads/runs'",
+        help="for a raw body: the request that produced it, e.g. 'POST /v1/threads/runs'",
     )
     parser.add_argument("--profile", help="contract profile to note in the cassette")
     parser.add_argument("--force", action="store_true", help="overwrite an existing output")
+    parser.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also redact this request/response header (repeatable; the defaults always apply)",
+    )
+    parser.add_argument(
+        "--query",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also redact this query parameter (repeatable)",
+    )
+    parser.add_argument(
+        "--body-regex",
+        action="append",
+        default=[],
+        metavar="RE",
+        help="also redact what this regex matches in bodies (repeatable; groups: only them)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    from recorder.commands.redact import build_redactor
+    from recorder.importers import import_bytes, import_file
+
     output = Path(args.output)
     if output.exists() and not args.force:
         raise UsageError(f"{output} exists (use --force to overwrite)")
-    source = load_cassette(args.source)
-    if not source.raw:
-        raise UsageError(f"{args.source} is already a cassette")
     request = parse_request_spec(args.request) if args.request else None
-    body = source.interactions[0].body
-    cassette = Cassette.from_sse(body, request=request)
-    cassette = cassette.model_copy(
-        update={
-            "raw": False,
-            "profile": args.profile,
-            "note": f"imported from {Path(args.source).name}: one chunk, arrival times "
-            "were not recorded",
-        }
-    )
+    chosen = None if args.format == "auto" else args.format
+    redactor = build_redactor(args.header, args.query, args.body_regex)
+    if args.source == "-":
+        cassette = import_bytes(
+            sys.stdin.buffer.read(),
+            source="<stdin>",
+            format=chosen,
+            request=request,
+            redactor=redactor,
+        )
+    else:
+        cassette = import_file(args.source, format=chosen, request=request, redactor=redactor)
+    for warning in cassette.warnings:
+        print(f"sse-recorder import: warning: {warning}", file=sys.stderr)
+    if args.profile:
+        cassette = cassette.model_copy(update={"profile": args.profile})
     cassette.save(output)
-    print(f"wrote {output} ({len(body)} bytes)")
+    size = sum(len(interaction.body) for interaction in cassette.interactions)
+    count = len(cassette.interactions)
+    print(f"wrote {output} ({count} interaction{'s' if count != 1 else ''}, {size} bytes)")
     return 0
