@@ -106,7 +106,7 @@ class _EventSchema:
         self.clean = jsonschema_rs.validator_for(
             {"allOf": [closed, *(d.documented for d in deviations)]}
         )
-        self._branch_validators: dict[int, Any] = {}
+        self._validators: dict[tuple[int, bool], Any] = {}
 
     @cached_property
     def explainer(self) -> Any:
@@ -143,17 +143,24 @@ class _EventSchema:
                     seen.add((path, message))
                     yield SchemaIssue(SCHEMA, Severity.ERROR, path, message)
 
-    def _fits(self, schema: Any, instance: object) -> bool:
-        validator = self._branch_validators.get(id(schema))
+    def _fits(self, schema: Any, instance: object, *, closed: bool = False) -> bool:
+        """Whether ``instance`` matches the subschema ``schema`` (open, or closed to extras)."""
+        key = (id(schema), closed)
+        validator = self._validators.get(key)
         if validator is None:
-            validator = self._branch_validators[id(schema)] = jsonschema_rs.validator_for(schema)
+            validator = jsonschema_rs.validator_for(_closed(schema) if closed else schema)
+            self._validators[key] = validator
         return bool(validator.is_valid(instance))
 
     def _extras(
         self, schema: Any, instance: object, path: str, title: str
     ) -> Iterator[tuple[str, str, str]]:
-        """Undocumented fields: keys of an object whose subschema lists its properties."""
-        if not isinstance(schema, dict):
+        """Undocumented fields: keys of an object whose subschema lists its properties.
+
+        Descends only into parts that fail their closed subschema, so the cost follows the
+        number of extra fields, not the size of the payload.
+        """
+        if not isinstance(schema, dict) or self._fits(schema, instance, closed=True):
             return
         title = schema.get("title", title)
         for sub in schema.get("allOf", ()):
@@ -342,10 +349,13 @@ def _closed(schema: Any) -> Any:
     return out
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def _join(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+    if _IDENTIFIER.fullmatch(key):
         return f"{path}.{key}"
     return f"{path}[{json.dumps(key)}]"
 
