@@ -29,6 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--strict", action="store_true", help="validate the docs as written")
     parser.add_argument(
+        "--severity",
+        choices=("error", "warning", "info"),
+        default="info",
+        help="show findings of this severity and worse (default: all)",
+    )
+    parser.add_argument(
         "--color",
         "--colour",
         dest="colour",
@@ -39,23 +45,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from recorder.findings import Finding
     from recorder.timeline import Style, render_raw, render_timeline, use_colour
 
     style = Style(use_colour(sys.stdout, args.colour))
     out = sys.stdout
+    shown = {"error": ("error",), "warning": ("error", "warning")}.get(
+        args.severity, ("error", "warning", "info")
+    )
+    errors = 0
     for cassette in load_all([args.path]):
         for warning in cassette.warnings:
             print(f"sse-recorder show: warning: {warning}", file=sys.stderr)
         if args.raw:
             lines = render_raw(cassette, style=style)
         else:
-            findings = []
+            findings: list[Finding] = []
             if not args.no_validate:
                 from recorder.validate import validate_cassette
 
-                profile = args.profile or cassette.profile or "assistants"
-                findings = validate_cassette(cassette, profile=profile, strict=args.strict)
+                findings = validate_cassette(cassette, profile=args.profile, strict=args.strict)
+                errors += sum(finding.is_error for finding in findings)
+                findings = [f for f in findings if f.severity.value in shown]
             lines = render_timeline(cassette, findings, style=style)
         for line in lines:
             out.write(line + "\n")
-    return 0
+    # Like validate: 1 when a stream breaks its contract, so scripts can rely on it.
+    return 1 if errors else 0

@@ -1,0 +1,59 @@
+"""``sse-recorder report``: one self-contained HTML file with a timeline of every stream."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+NAME = "report"
+HELP = (
+    "write one self-contained HTML report (timeline chart, findings, payloads) for the given "
+    "cassettes"
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths", nargs="+", metavar="PATH", help="cassettes, .sse bodies or directories"
+    )
+    parser.add_argument("-o", "--output", required=True, metavar="REPORT.html")
+    parser.add_argument(
+        "--no-validate", action="store_true", help="do not run the validator (no findings)"
+    )
+    parser.add_argument(
+        "--profile", help="contract profile to validate against (default: each cassette's)"
+    )
+    parser.add_argument("--strict", action="store_true", help="validate the docs as written")
+    parser.add_argument("--title", default="sse-recorder report", help="the page title")
+
+
+def run(args: argparse.Namespace) -> int:
+    from recorder.commands._inputs import load_all
+    from recorder.findings import Finding
+    from recorder.html_report import render_report
+
+    cassettes = list(load_all(args.paths))
+    findings: list[list[Finding]] = []
+    for cassette in cassettes:
+        for warning in cassette.warnings:
+            print(f"sse-recorder report: warning: {warning}", file=sys.stderr)
+        if args.no_validate:
+            findings.append([])
+            continue
+        from recorder.validate import validate_cassette
+
+        findings.append(validate_cassette(cassette, profile=args.profile, strict=args.strict))
+    html = render_report(cassettes, findings, title=args.title)
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(html, encoding="utf-8")
+        os.replace(temporary, output)
+    finally:
+        temporary.unlink(missing_ok=True)
+    errors = sum(f.is_error for group in findings for f in group)
+    print(f"wrote {output} ({len(cassettes)} recordings, {errors} error findings)")
+    return 1 if errors else 0
