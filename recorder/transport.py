@@ -1,0 +1,205 @@
+"""httpx transports that record every interaction to a cassette while the caller streams it.
+
+>>> transport = RecordingTransport("run.jsonl")                        # doctest: +SKIP
+>>> with httpx.Client(transport=transport) as client:                  # doctest: +SKIP
+...     with client.stream("POST", url, json=body) as response:
+...         for chunk in response.iter_raw(): ...                       # recorded as it arrives
+
+The body is never buffered: each chunk is written to the cassette (redacted) and handed to
+the caller as the wrapped transport yields it, with its arrival time. If the body ends with an
+error (the upstream hangs up, resets, times out), what arrived is kept, the outcome is
+recorded, and the error reaches the caller unchanged. Closing a response before its end is
+recorded as ``client-disconnected``.
+
+The same classes serve ``httpx`` and its fork ``httpx2`` (used by ``openai`` 3.x): they only
+use the transport/response/stream protocol, take the module of each request to build the
+stream wrapper and, when no transport is given, the default ``HTTPTransport`` of that module.
+So ``openai.OpenAI(http_client=httpx2.Client(transport=RecordingTransport(path)))`` works,
+and nothing imports httpx2 unless the caller did.
+
+Requests are sent with ``Accept-Encoding: identity``: a cassette keeps the bytes of the event
+stream itself, not of a compressor (the chunk boundaries would be the compressor's). An
+upstream that compresses anyway is recorded raw, with its ``content-encoding`` header.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import AsyncIterator, Iterator
+from types import ModuleType
+from typing import Any, cast
+
+import httpx
+
+from recorder.cassette import RecordedRequest
+from recorder.recording import CassetteRecorder, InteractionRecording
+from recorder.redaction import Redactor
+
+__all__ = ["AsyncRecordingTransport", "RecordingTransport"]
+
+_CALLER_CLOSED = "the caller closed the response before the body ended"
+
+
+def _package(request: Any) -> ModuleType:
+    """``httpx`` or ``httpx2``: the package whose ``Request`` this is."""
+    return sys.modules[type(request).__module__.split(".", 1)[0]]
+
+
+def _headers(headers: Any) -> list[tuple[str, str]]:
+    encoding = headers.encoding
+    return [(key.decode(encoding), value.decode(encoding)) for key, value in headers.raw]
+
+
+def _recorded(request: Any, body: bytes) -> RecordedRequest:
+    return RecordedRequest(
+        method=request.method, url=str(request.url), headers=_headers(request.headers), body=body
+    )
+
+
+class _SyncRecordingStream:
+    """Yields the wrapped stream's chunks, recording each first."""
+
+    def __init__(self, stream: Any, recording: InteractionRecording) -> None:
+        self._stream = stream
+        self._recording = recording
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            for chunk in self._stream:
+                self._recording.chunk(chunk)
+                yield chunk
+        except GeneratorExit:
+            raise
+        except BaseException as error:
+            self._recording.fail(error)
+            raise
+        self._recording.end("complete")
+
+    def close(self) -> None:
+        self._recording.end("client-disconnected", _CALLER_CLOSED)
+        self._stream.close()
+
+
+class _AsyncRecordingStream:
+    """The async twin of ``_SyncRecordingStream``."""
+
+    def __init__(self, stream: Any, recording: InteractionRecording) -> None:
+        self._stream = stream
+        self._recording = recording
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._stream:
+                self._recording.chunk(chunk)
+                yield chunk
+        except GeneratorExit:
+            raise
+        except BaseException as error:
+            self._recording.fail(error)
+            raise
+        self._recording.end("complete")
+
+    async def aclose(self) -> None:
+        self._recording.end("client-disconnected", _CALLER_CLOSED)
+        await self._stream.aclose()
+
+
+_STREAM_TYPES: dict[tuple[str, bool], type[Any]] = {}
+
+
+def _wrap(package: ModuleType, stream: Any, recording: InteractionRecording, *, sync: bool) -> Any:
+    """The recording wrapper as a subclass of the package's own ``(Sync|Async)ByteStream``
+    (httpx checks the stream type with ``isinstance``)."""
+    key = (package.__name__, sync)
+    kind = _STREAM_TYPES.get(key)
+    if kind is None:
+        mixin = _SyncRecordingStream if sync else _AsyncRecordingStream
+        base = package.SyncByteStream if sync else package.AsyncByteStream
+        kind = _STREAM_TYPES[key] = type(f"Recording{base.__name__}", (mixin, base), {})
+    return kind(stream, recording)
+
+
+class _RecordingBase:
+    def __init__(
+        self,
+        cassette: str | os.PathLike[str],
+        transport: Any = None,
+        *,
+        redactor: Redactor | None = None,
+        profile: str | None = None,
+        append: bool = False,
+        durable: bool = False,
+    ) -> None:
+        self.recorder = CassetteRecorder(
+            cassette, redactor=redactor, profile=profile, append=append, durable=durable
+        )
+        self._transport = transport
+        self._lock = threading.Lock()
+
+    @property
+    def path(self) -> str:
+        """Where the cassette is written."""
+        return str(self.recorder.path)
+
+    def _inner(self, package: ModuleType, *, sync: bool) -> Any:
+        with self._lock:
+            if self._transport is None:
+                default = package.HTTPTransport if sync else package.AsyncHTTPTransport
+                self._transport = default()
+            return self._transport
+
+    def _prepare(self, request: Any) -> ModuleType:
+        request.headers["Accept-Encoding"] = "identity"
+        return _package(request)
+
+
+class RecordingTransport(_RecordingBase, httpx.BaseTransport):
+    """Wraps a transport (default: ``HTTPTransport()`` of the request's httpx package) and
+    records every interaction to ``cassette`` (created at the first request; ``append=True``
+    adds to an existing cassette)."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` through the wrapped transport, recording it as it streams."""
+        package = self._prepare(request)
+        transport = self._inner(package, sync=True)
+        recording = self.recorder.start(_recorded(request, request.read()))
+        try:
+            response = transport.handle_request(request)
+        except BaseException as error:
+            recording.fail(error)
+            raise
+        recording.response(response.status_code, _headers(response.headers))
+        response.stream = _wrap(package, response.stream, recording, sync=True)
+        return cast(httpx.Response, response)
+
+    def close(self) -> None:
+        """Close the wrapped transport and the cassette."""
+        if self._transport is not None:
+            self._transport.close()
+        self.recorder.close()
+
+
+class AsyncRecordingTransport(_RecordingBase, httpx.AsyncBaseTransport):
+    """The async twin of ``RecordingTransport`` (default: ``AsyncHTTPTransport()``)."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` through the wrapped transport, recording it as it streams."""
+        package = self._prepare(request)
+        transport = self._inner(package, sync=False)
+        recording = self.recorder.start(_recorded(request, await request.aread()))
+        try:
+            response = await transport.handle_async_request(request)
+        except BaseException as error:
+            recording.fail(error)
+            raise
+        recording.response(response.status_code, _headers(response.headers))
+        response.stream = _wrap(package, response.stream, recording, sync=False)
+        return cast(httpx.Response, response)
+
+    async def aclose(self) -> None:
+        """Close the wrapped transport and the cassette."""
+        if self._transport is not None:
+            await self._transport.aclose()
+        self.recorder.close()
