@@ -305,7 +305,6 @@ def rule_p1_p2(c: AssistantsChecker) -> Iterator[Finding]:
         and c.suffix == "completed"
         and isinstance(key, str)
         and c.run_status in (None, "requires_action")
-        and c.tracker.created_index(STEP, key) is None
     ):
         expected = c.previous.open_step if c.previous is not None else None
         if expected is not None and expected != key:
@@ -315,7 +314,8 @@ def rule_p1_p2(c: AssistantsChecker) -> Iterator[Finding]:
                 f"stream left {expected} open",
                 "$.id",
             )
-        c.tracker.adopt(STEP, key)
+        if c.tracker.created_index(STEP, key) is None:
+            c.tracker.adopt(STEP, key)
         yield from _a5_continuation(c)
     yield from _step_lifecycle(c)
 
