@@ -29,6 +29,7 @@ import jsonschema_rs
 from recorder.errors import ProfileError, RecorderError
 from recorder.findings import Severity
 from recorder.resources import load_schema, schemas_root
+from recorder.schema_explain import FieldShape, closed_schema, describe_error
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -49,22 +50,6 @@ SCHEMA_EXTRA = "SCHEMA-EXTRA"
 
 #: How many payloads ``infer_version`` looks at when the request does not say.
 VERSION_SNIFF_LIMIT = 200
-
-_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
-_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
-_SCHEMA_ONE = (
-    "items",
-    "additionalProperties",
-    "not",
-    "if",
-    "then",
-    "else",
-    "contains",
-    "propertyNames",
-    "unevaluatedProperties",
-    "unevaluatedItems",
-)
-_OPEN_KEYWORDS = ("additionalProperties", "patternProperties", "unevaluatedProperties")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,13 +85,13 @@ class _EventSchema:
         self.event = event
         self.schema = schema
         self.deviations = deviations
-        closed = _closed(schema)
+        closed = closed_schema(schema)
         self.default = jsonschema_rs.validator_for(schema)
         self.closed = jsonschema_rs.validator_for(closed)
         self.clean = jsonschema_rs.validator_for(
             {"allOf": [closed, *(d.documented for d in deviations)]}
         )
-        self._validators: dict[tuple[int, bool], Any] = {}
+        self.shape = FieldShape(schema, {})
 
     @cached_property
     def explainer(self) -> Any:
@@ -131,57 +116,17 @@ class _EventSchema:
                     path,
                     f"field '{key}' is not in the documented {title}",
                 )
-                for path, key, title in self._extras(self.schema, payload, "$", self.event)
+                for path, key, title in self.shape.extras(payload)
             )
         return issues
 
     def _schema_errors(self, payload: object) -> Iterator[SchemaIssue]:
         seen: set[tuple[str, str]] = set()
         for error in self.explainer.iter_errors(payload):
-            for path, message in _describe(error):
+            for path, message in describe_error(error):
                 if (path, message) not in seen:
                     seen.add((path, message))
                     yield SchemaIssue(SCHEMA, Severity.ERROR, path, message)
-
-    def _fits(self, schema: Any, instance: object, *, closed: bool = False) -> bool:
-        """Whether ``instance`` matches the subschema ``schema`` (open, or closed to extras)."""
-        key = (id(schema), closed)
-        validator = self._validators.get(key)
-        if validator is None:
-            validator = jsonschema_rs.validator_for(_closed(schema) if closed else schema)
-            self._validators[key] = validator
-        return bool(validator.is_valid(instance))
-
-    def _extras(
-        self, schema: Any, instance: object, path: str, title: str
-    ) -> Iterator[tuple[str, str, str]]:
-        """Undocumented fields: keys of an object whose subschema lists its properties.
-
-        Descends only into parts that fail their closed subschema, so the cost follows the
-        number of extra fields, not the size of the payload.
-        """
-        if not isinstance(schema, dict) or self._fits(schema, instance, closed=True):
-            return
-        title = schema.get("title", title)
-        for sub in schema.get("allOf", ()):
-            yield from self._extras(sub, instance, path, title)
-        for keyword in ("anyOf", "oneOf"):
-            branches = schema.get(keyword, ())
-            chosen = next((b for b in branches if self._fits(b, instance)), None)
-            if chosen is not None:
-                yield from self._extras(chosen, instance, path, title)
-        if isinstance(instance, dict):
-            properties = schema.get("properties")
-            if properties is not None and not any(k in schema for k in _OPEN_KEYWORDS):
-                for key in instance:
-                    if key not in properties:
-                        yield _join(path, key), key, title
-            for key, sub in (properties or {}).items():
-                if key in instance:
-                    yield from self._extras(sub, instance[key], _join(path, key), title)
-        elif isinstance(instance, list) and isinstance(schema.get("items"), dict):
-            for index, item in enumerate(instance):
-                yield from self._extras(schema["items"], item, f"{path}[{index}]", title)
 
 
 class SchemaSet:
@@ -328,118 +273,3 @@ def _documents(folder: Traversable) -> Iterator[dict[str, Any]]:
             yield from _documents(entry)
         elif entry.name.endswith(".json"):
             yield json.loads(entry.read_text(encoding="utf-8"))
-
-
-def _closed(schema: Any) -> Any:
-    """A copy of ``schema`` where every object that lists its properties allows no others."""
-    if not isinstance(schema, dict):
-        return schema
-    out: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key in _SCHEMA_MAPS and isinstance(value, dict):
-            out[key] = {name: _closed(sub) for name, sub in value.items()}
-        elif key in _SCHEMA_LISTS and isinstance(value, list):
-            out[key] = [_closed(sub) for sub in value]
-        elif key in _SCHEMA_ONE:
-            out[key] = _closed(value)
-        else:
-            out[key] = value
-    if "properties" in schema and not any(k in schema for k in _OPEN_KEYWORDS):
-        out["additionalProperties"] = False
-    return out
-
-
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _join(path: str, key: str | int) -> str:
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    if _IDENTIFIER.fullmatch(key):
-        return f"{path}.{key}"
-    return f"{path}[{json.dumps(key)}]"
-
-
-def _path_of(error: Any) -> str:
-    path = "$"
-    for part in error.absolute_path:
-        path = _join(path, part)
-    return path
-
-
-def _describe(error: Any) -> Iterator[tuple[str, str]]:
-    """(json_path, one-line message) for the most telling leaves of ``error``."""
-    if error.context:
-        yield from _describe_branches(error)
-        return
-    path = _path_of(error)
-    instance = error.instance
-    if error.validator == "required":
-        for key in error.validator_value:
-            if isinstance(instance, dict) and key not in instance:
-                yield _join(path, key), f"required field '{key}' is missing"
-        return
-    if error.validator == "type":
-        expected = error.validator_value
-        wanted = " or ".join(expected) if isinstance(expected, list) else str(expected)
-        yield path, f"expected {wanted}, found {_json_type(instance)} {_short(instance)}"
-    elif error.validator == "const":
-        yield path, f"expected {_short(error.validator_value)}, found {_short(instance)}"
-    elif error.validator == "enum":
-        choices = ", ".join(_short(v) for v in error.validator_value)
-        yield path, f"expected one of {choices}, found {_short(instance)}"
-    else:
-        yield path, _one_line(error.message)
-
-
-def _describe_branches(error: Any) -> Iterator[tuple[str, str]]:
-    """Explain an anyOf/oneOf failure through the branch the payload most nearly matches."""
-    branches: dict[Any, list[Any]] = {}
-    for sub in error.context or ():
-        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
-    mismatches = [
-        next((e for e in errs if e.validator == "const"), None) for errs in branches.values()
-    ]
-    if mismatches and all(m is not None for m in mismatches):
-        paths = {tuple(m.absolute_path) for m in mismatches if m is not None}
-        if len(paths) == 1:  # every branch is told apart by one discriminator: name them all
-            choices = ", ".join(_short(m.validator_value) for m in mismatches if m is not None)
-            first = mismatches[0]
-            assert first is not None
-            yield _path_of(first), f"expected one of {choices}, found {_short(first.instance)}"
-            return
-
-    def closeness(errs: list[Any]) -> tuple[int, int, int]:
-        discriminated = any(e.validator == "const" for e in errs)
-        depth = max(len(e.absolute_path) for e in errs)
-        return (int(discriminated), -depth, len(errs))
-
-    if not branches:
-        yield _path_of(error), _one_line(error.message)
-        return
-    for sub in min(branches.values(), key=closeness):
-        yield from _describe(sub)
-
-
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
-def _short(value: object, limit: int = 60) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _one_line(text: str, limit: int = 200) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 3] + "..."
