@@ -81,6 +81,9 @@ DEFAULT_HEADERS = frozenset(
 PORTKEY_KEPT_HEADERS = frozenset(
     {
         "x-portkey-provider",
+        "x-portkey-package-version",
+        "x-portkey-runtime",
+        "x-portkey-runtime-version",
         "x-portkey-trace-id",
         "x-portkey-span-id",
         "x-portkey-parent-span-id",

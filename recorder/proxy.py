@@ -1,0 +1,271 @@
+"""The recording reverse proxy: any client in any language records by changing its base URL.
+
+``RecordingProxy(upstream, directory)`` is a plain ASGI app (run it with
+``recorder.serving``; ``sse-recorder proxy`` does). Every request is forwarded to
+``upstream`` + its path and query; every response chunk goes back to the client the moment it
+arrives (no buffering; asyncio sockets have Nagle off) and is recorded, redacted, with its
+arrival time, to its own cassette in ``directory``: ``0001-POST-threads-runs.jsonl``
+(order, method, endpoint without version and ids). Numbers continue after the highest one in
+the directory and each name is claimed with an exclusive create: nothing is ever overwritten.
+
+- Hop-by-hop headers are dropped both ways; ``Host`` and ``Content-Length`` are set by the
+  upstream client.
+- ``Accept-Encoding: identity`` is asked of the upstream, so the recorded chunks are the event
+  bytes themselves. Bytes are forwarded raw: if the upstream compresses anyway, the client gets
+  (and the cassette keeps) exactly those bytes with their ``content-encoding``.
+- The client goes away mid-body: the upstream request is closed at once (the upstream sees
+  the connection drop) and the interaction ends ``client-disconnected``.
+- The upstream fails before answering: the client gets a ``502`` (``504`` on a timeout) and
+  the interaction ends ``error``/``timeout`` without a response. It fails mid-body: what
+  arrived is kept, the outcome recorded, and the client's connection is closed unfinished so
+  the client sees the cut too.
+
+Run it with ``SERVER_OPTIONS`` (no ``server``/``date`` headers added by uvicorn: the client
+sees the upstream's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from recorder.cassette import RecordedRequest
+from recorder.recording import CassetteRecorder, InteractionRecording, outcome_of
+from recorder.redaction import Redactor
+
+__all__ = ["SERVER_OPTIONS", "RecordingProxy", "cassette_name"]
+
+SERVER_OPTIONS: dict[str, Any] = {"server_header": False, "date_header": False}
+
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+_NOT_FORWARDED = HOP_BY_HOP | {"host", "content-length", "accept-encoding", "expect"}
+_ID_SEGMENT = re.compile(r"[A-Za-z]+_[A-Za-z0-9]{12,}|.*\d.*")
+_NUMBERED = re.compile(r"^(\d{4,})-")
+
+Scope = dict[str, Any]
+Receive = Callable[[], Any]
+Send = Callable[[dict[str, Any]], Any]
+
+
+def cassette_name(number: int, method: str, path: str) -> str:
+    """``0001-POST-threads-runs.jsonl``: order, method, path without version or ids."""
+    segments = [
+        re.sub(r"[^A-Za-z0-9_.-]", "_", segment)
+        for segment in path.split("/")
+        if segment and not re.fullmatch(r"v\d+", segment) and not _ID_SEGMENT.fullmatch(segment)
+    ]
+    endpoint = "-".join(segments)[:80] or "root"
+    return f"{number:04d}-{method.upper()}-{endpoint}.jsonl"
+
+
+def _dropping(headers: list[tuple[str, str]], names: frozenset[str]) -> list[tuple[str, str]]:
+    listed = {
+        token.strip().lower()
+        for name, value in headers
+        if name.lower() == "connection"
+        for token in value.split(",")
+    }
+    return [(k, v) for k, v in headers if k.lower() not in names and k.lower() not in listed]
+
+
+class RecordingProxy:
+    """ASGI app: forward to ``upstream``, stream back, record each interaction to ``directory``."""
+
+    def __init__(
+        self,
+        upstream: str,
+        directory: str | os.PathLike[str],
+        *,
+        redactor: Redactor | None = None,
+        profile: str | None = None,
+        timeout: float | None = None,
+        durable: bool = False,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.directory = Path(directory)
+        self.redactor = redactor if redactor is not None else Redactor.default()
+        self.profile = profile
+        self.timeout = timeout
+        self.durable = durable
+        self.log = log
+        self._next_number: int | None = None
+        self._clients: dict[int, httpx.AsyncClient] = {}
+
+    # ---------------------------------------------------------------- plumbing
+
+    def _client(self) -> httpx.AsyncClient:
+        # One pooled client per event loop (a client must not cross loops).
+        loop = id(asyncio.get_running_loop())
+        client = self._clients.get(loop)
+        if client is None:
+            client = self._clients[loop] = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout, connect=self.timeout or 30.0, pool=None),
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=100),
+                follow_redirects=False,
+                trust_env=False,
+            )
+        return client
+
+    def _claim(self, method: str, path: str) -> Path:
+        """A fresh cassette path, created empty with O_EXCL so nothing is ever overwritten."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if self._next_number is None:
+            numbers = [
+                int(match.group(1))
+                for entry in os.listdir(self.directory)
+                if (match := _NUMBERED.match(entry))
+            ]
+            self._next_number = max(numbers, default=0) + 1
+        while True:
+            number, self._next_number = self._next_number, self._next_number + 1
+            candidate = self.directory / cassette_name(number, method, path)
+            try:
+                os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            except FileExistsError:
+                continue
+            return candidate
+
+    # ---------------------------------------------------------------- ASGI
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        path = scope.get("raw_path") or scope["path"].encode()
+        target = self.upstream + path.decode("latin-1")
+        if scope.get("query_string"):
+            target += "?" + scope["query_string"].decode("latin-1")
+        received = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        headers = [*_dropping(received, _NOT_FORWARDED), ("accept-encoding", "identity")]
+        request = RecordedRequest(
+            method=scope["method"], url=target, headers=headers, body=bytes(body)
+        )
+        cassette = self._claim(scope["method"], scope["path"])
+        recorder = CassetteRecorder(
+            cassette, redactor=self.redactor, profile=self.profile, durable=self.durable
+        )
+        try:
+            recording = recorder.start(request)
+            forward = asyncio.ensure_future(self._forward(request, recording, send))
+            watch = asyncio.ensure_future(_disconnected(receive))
+            await asyncio.wait({forward, watch}, return_when=asyncio.FIRST_COMPLETED)
+            if not forward.done():
+                forward.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await forward
+                recording.end("client-disconnected", "the client closed the connection")
+            else:
+                watch.cancel()
+                forward.result()
+        finally:
+            recorder.close()
+        if self.log is not None:
+            self.log(
+                f"{scope['method']} {scope['path']} -> {recording.outcome}, "
+                f"{recording.chunk_count} chunks, {recording.size} bytes: {cassette}"
+            )
+
+    async def _forward(
+        self, request: RecordedRequest, recording: InteractionRecording, send: Send
+    ) -> None:
+        client = self._client()
+        outgoing = client.build_request(
+            request.method, request.url, headers=request.headers, content=request.body
+        )
+        try:
+            response = await client.send(outgoing, stream=True)
+        except httpx.HTTPError as error:
+            outcome = recording.fail(error)
+            status = 504 if outcome == "timeout" else 502
+            message = f"sse-recorder proxy: upstream failed: {outcome_of(error)[1]}\n".encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+                }
+            )
+            await send({"type": "http.response.body", "body": message})
+            return
+        try:
+            upstream_headers = [
+                (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw
+            ]
+            recording.response(response.status_code, upstream_headers)
+            forwarded = _dropping(upstream_headers, HOP_BY_HOP)
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": response.status_code,
+                    "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in forwarded],
+                }
+            )
+            try:
+                async for chunk in response.aiter_raw():
+                    t = recording.now()
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    recording.chunk(chunk, t)
+            except httpx.HTTPError as error:
+                recording.fail(error)
+                return  # uvicorn closes the client's connection: the body stays unfinished
+            recording.end("complete")
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            await response.aclose()
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def aclose(self) -> None:
+        """Close the upstream client of the running loop."""
+        client = self._clients.pop(id(asyncio.get_running_loop()), None)
+        if client is not None:
+            await client.aclose()
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def stderr_log(line: str) -> None:
+    """The command line's log: one line per interaction on standard error."""
+    print(line, file=sys.stderr, flush=True)
