@@ -271,11 +271,19 @@ def _interaction_section(
     yield f"<h3>interaction {number}: {escape(line)}</h3>"
     yield f'<div class="stats">{"".join(_stats(interaction, parsed, points))}</div>'
     yield from _chart(stream, interaction, points, worst)
-    if findings:
-        yield f'<p>{len(findings)} findings:</p><ul class="findings">'
-        yield from (_finding_item(stream, finding) for finding in findings)
+    errors = [finding for finding in findings if finding.is_error]
+    others = [finding for finding in findings if not finding.is_error]
+    if errors:
+        yield f'<p>{len(errors)} errors:</p><ul class="findings">'
+        yield from (_finding_item(stream, finding) for finding in errors)
         yield "</ul>"
-    else:
+    if others:
+        # Warnings can be many (one per event for a known real-world deviation): folded.
+        yield f'<details class="others"><summary>{len(others)} warnings and notes</summary>'
+        yield '<ul class="findings">'
+        yield from (_finding_item(stream, finding) for finding in others)
+        yield "</ul></details>"
+    if not findings:
         yield '<p class="muted">no findings</p>'
     for issue in parsed.decode_errors:
         yield (
