@@ -1,0 +1,233 @@
+"""``sse-recorder record``: a curl-like one-shot recording of one request."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from recorder.errors import UsageError
+
+if TYPE_CHECKING:
+    from recorder.redaction import Redactor
+
+NAME = "record"
+HELP = "send one request, print the body as it arrives and record it to a cassette"
+
+#: Exit codes: 0 the body ended normally, 1 it was cut short (upstream closed, reset, timed
+#: out: the cassette keeps what arrived), 2 bad arguments or no connection at all.
+EXIT_CUT = 1
+
+
+def add_redaction_arguments(parser: argparse.ArgumentParser) -> None:
+    """The redaction options shared by ``record`` and ``proxy``."""
+    group = parser.add_argument_group("redaction (on top of the defaults)")
+    group.add_argument(
+        "--header-redact",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also redact the value of this header (repeatable)",
+    )
+    group.add_argument(
+        "--query-redact",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also redact this query parameter (repeatable)",
+    )
+    group.add_argument(
+        "--body-redact",
+        action="append",
+        default=[],
+        metavar="REGEX",
+        help="replace matches in request and response bodies, line by line (repeatable; "
+        "with groups, only the groups)",
+    )
+
+
+def redactor_from(args: argparse.Namespace) -> Redactor:
+    """The ``Redactor`` the redaction options ask for."""
+    from recorder.redaction import Redactor
+
+    for pattern in args.body_redact:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise UsageError(f"--body-redact {pattern!r}: {error}") from None
+    return Redactor(
+        extra_headers=args.header_redact,
+        extra_query=args.query_redact,
+        body_patterns=args.body_redact,
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("url", metavar="URL", help="http(s) URL to request")
+    parser.add_argument(
+        "-X",
+        "--request",
+        dest="method",
+        metavar="METHOD",
+        help="HTTP method (default: POST with -d, else GET)",
+    )
+    parser.add_argument(
+        "-H",
+        "--header",
+        dest="headers",
+        action="append",
+        default=[],
+        metavar="'Name: value'",
+        help="request header (repeatable)",
+    )
+    parser.add_argument(
+        "-d",
+        "--data",
+        metavar="JSON|@FILE",
+        help="request body; @FILE reads a file, @- standard input",
+    )
+    parser.add_argument("-o", "--output", required=True, metavar="CASSETTE")
+    parser.add_argument(
+        "--append",
+        action="store_true",
+        help="add the interaction to an existing cassette (e.g. a "
+        "submit_tool_outputs stream after a run stopped at requires_action)",
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite an existing output")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        metavar="S",
+        help="give up when nothing arrives for S seconds (default: wait)",
+    )
+    parser.add_argument("--profile", help="contract profile to note in the cassette")
+    parser.add_argument(
+        "--durable", action="store_true", help="fsync every record (survives power loss)"
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="do not print the body, only the summary"
+    )
+    add_redaction_arguments(parser)
+    parser.epilog = (
+        "Exit codes: 0 the body ended normally (whatever the status), 1 it was cut short "
+        "(the cassette keeps what arrived), 2 bad arguments or no connection."
+    )
+
+
+def _parse_headers(specs: list[str]) -> list[tuple[str, str]]:
+    headers = []
+    for spec in specs:
+        name, colon, value = spec.partition(":")
+        if (
+            not colon
+            or not name.strip()
+            or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name.strip())
+        ):
+            raise UsageError(f"-H expects 'Name: value', got {spec!r}")
+        headers.append((name.strip(), value.strip()))
+    return headers
+
+
+def _read_body(data: str | None) -> bytes | None:
+    if data is None:
+        return None
+    if data.startswith("@"):
+        source = data[1:]
+        if source == "-":
+            return sys.stdin.buffer.read()
+        try:
+            return Path(source).read_bytes()
+        except OSError as error:
+            raise UsageError(f"-d @{source}: cannot read: {error.strerror}") from None
+    return data.encode("utf-8")
+
+
+def run(args: argparse.Namespace) -> int:
+    from urllib.parse import urlsplit
+
+    target = urlsplit(args.url)
+    if target.scheme not in ("http", "https") or not target.netloc:
+        raise UsageError(f"URL must be http(s)://..., got {args.url!r}")
+    output = Path(args.output)
+    if output.exists() and output.stat().st_size and not (args.append or args.force):
+        raise UsageError(
+            f"{output} exists (use --append to add an interaction, --force to overwrite)"
+        )
+    if args.timeout is not None and args.timeout <= 0:
+        raise UsageError(f"--timeout must be positive, got {args.timeout}")
+    headers = _parse_headers(args.headers)
+    body = _read_body(args.data)
+    method = (args.method or ("POST" if body is not None else "GET")).upper()
+    if not method.isalpha():
+        raise UsageError(f"-X {args.method!r} is not an HTTP method")
+    names = {name.lower() for name, _ in headers}
+    if body is not None and "content-type" not in names:
+        try:
+            json.loads(body)
+            headers.append(("Content-Type", "application/json"))
+        except ValueError:
+            pass
+    if "accept" not in names:
+        headers.append(("Accept", "text/event-stream, application/json;q=0.9, */*;q=0.1"))
+    redactor = redactor_from(args)
+    if args.append and output.exists() and output.stat().st_size:
+        from recorder.cassette import load_cassette
+
+        if load_cassette(output).raw:
+            raise UsageError(f"{output} is a raw body, not a cassette: cannot --append")
+    return _record(args, method, headers, body, redactor)
+
+
+def _record(
+    args: argparse.Namespace,
+    method: str,
+    headers: list[tuple[str, str]],
+    body: bytes | None,
+    redactor: Redactor,
+) -> int:
+    import httpx
+
+    from recorder.cassette import load_cassette
+    from recorder.transport import RecordingTransport
+
+    transport = RecordingTransport(
+        args.output,
+        redactor=redactor,
+        profile=args.profile,
+        append=args.append,
+        durable=args.durable,
+    )
+    timeout = httpx.Timeout(args.timeout, connect=args.timeout or 30.0)
+    out = sys.stdout.buffer
+    problem: str | None = None
+    try:
+        with (
+            httpx.Client(transport=transport, timeout=timeout, trust_env=False) as client,
+            client.stream(method, args.url, headers=headers, content=body) as response,
+        ):
+            for chunk in response.iter_raw():
+                if not args.quiet:
+                    out.write(chunk)
+                    out.flush()
+    except httpx.HTTPError as error:
+        problem = f"{type(error).__name__}: {error}"
+    finally:
+        transport.close()
+    cassette = load_cassette(args.output)
+    if not cassette.interactions:
+        raise UsageError(f"{args.url}: {problem or 'nothing was recorded'}")
+    interaction = cassette.interactions[-1]
+    if interaction.response is None:
+        raise UsageError(f"{args.url}: no response ({interaction.outcome_detail or problem})")
+    status = interaction.response.status
+    print(
+        f"sse-recorder record: {status}, {len(interaction.chunks)} chunks, "
+        f"{len(interaction.body)} bytes, {interaction.outcome}"
+        + (f" ({interaction.outcome_detail})" if interaction.outcome_detail else "")
+        + f": wrote interaction {len(cassette.interactions) - 1} to {args.output}",
+        file=sys.stderr,
+    )
+    return 0 if interaction.outcome == "complete" else EXIT_CUT
