@@ -1,0 +1,117 @@
+"""Text, JSON and JUnit reports of validation results."""
+
+from __future__ import annotations
+
+import io
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from recorder.findings import Finding, Severity
+from recorder.reports import render, render_json, render_junit, render_text, use_colour
+from recorder.validate import FileResult
+
+BAD = Finding(
+    "M1",
+    Severity.ERROR,
+    "thread.message.delta for message m, which was never created",
+    0,
+    12,
+    3456,
+    37,
+    "$.id",
+    "{...}",
+    "SDK",
+)
+WARN = Finding(
+    "R6", Severity.WARNING, "created_at changes", 0, 20, 5000, 60, "$.created_at", None, "EX"
+)
+
+
+def results() -> list[FileResult]:
+    return [
+        FileResult("a.jsonl", [BAD, WARN, WARN], streams=1, events=40),
+        FileResult("b.sse", [], streams=1, events=10),
+        FileResult("c.jsonl", error="line 3: invalid JSON"),
+    ]
+
+
+def test_text_has_a_verdict_per_file_locations_and_a_summary() -> None:
+    text = render_text(results())
+    lines = text.splitlines()
+    assert lines[0] == "FAIL a.jsonl  (1 stream, 40 events, 1 error, 2 warnings)"
+    assert lines[1].split()[:2] == ["error", "M1"]
+    assert "interaction 0, event 12, byte 3456 (line 37), $.id: thread.message.delta" in lines[1]
+    assert lines[2].endswith("created_at changes (and 1 more: event 20)")
+    assert lines[3] == "ok   b.sse  (1 stream, 10 events)"
+    assert lines[4] == "UNREADABLE c.jsonl: line 3: invalid JSON"
+    assert lines[5] == "3 files: 1 ok, 1 failed, 1 unreadable; 1 error, 2 warnings"
+    assert "\x1b[" not in text
+
+
+def test_text_puts_errors_before_warnings() -> None:
+    text = render_text([FileResult("a", [WARN, BAD], streams=1, events=2)])
+    assert text.index("M1") < text.index("R6")
+
+
+def test_colour_only_when_asked_and_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "\x1b[1;31mFAIL" in render_text(results(), colour=True)
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert use_colour(Terminal())
+    assert not use_colour(io.StringIO())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not use_colour(Terminal())
+
+
+def test_json_has_the_documented_shape() -> None:
+    data = json.loads(render_json(results()))
+    assert [f["path"] for f in data["files"]] == ["a.jsonl", "b.sse", "c.jsonl"]
+    assert [f["ok"] for f in data["files"]] == [False, True, False]
+    first = data["files"][0]["findings"][0]
+    assert {
+        k: first[k]
+        for k in ("rule", "severity", "message", "event_index", "offset", "line", "json_path")
+    } == {
+        "rule": "M1",
+        "severity": "error",
+        "message": BAD.message,
+        "event_index": 12,
+        "offset": 3456,
+        "line": 37,
+        "json_path": "$.id",
+    }
+    assert data["files"][2]["error"] == "line 3: invalid JSON"
+    assert "error" not in data["files"][1]
+
+
+def test_junit_parses_back_with_one_testcase_per_file() -> None:
+    root = ET.fromstring(render_junit(results()))
+    suite = root.find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("3", "1", "1")
+    cases = suite.findall("testcase")
+    assert [c.get("name") for c in cases] == ["a.jsonl", "b.sse", "c.jsonl"]
+    failure = cases[0].find("failure")
+    assert failure is not None and failure.get("message", "").startswith("1 error: M1")
+    assert "event 12" in (failure.text or "")
+    assert "R6" in (cases[0].findtext("system-out") or "")
+    assert cases[1].find("failure") is None and cases[1].find("error") is None
+    assert cases[2].find("error") is not None
+
+
+def test_junit_survives_control_characters_from_broken_streams() -> None:
+    nasty = Finding("F1", Severity.ERROR, "data is \x00\x1b not JSON", None, 0)
+    root = ET.fromstring(render_junit([FileResult("x.sse", [nasty])]))
+    assert "\ufffd" in (root.find("testsuite/testcase/failure").text or "")  # type: ignore[union-attr]
+
+
+def test_render_dispatches_on_format() -> None:
+    assert render(results(), "json").startswith("{")
+    assert render(results(), "junit").startswith("<?xml")
+    assert render(results(), "text").startswith("FAIL")
