@@ -178,3 +178,27 @@ def test_existing_output_needs_append_or_force(
     assert main(["record", "http://127.0.0.1:9/x", "-o", str(raw), "--append"]) == 2
     assert "cannot --append" in capsys.readouterr().err
     assert raw.read_bytes() == b"data: 1\n\n"
+
+
+def test_redaction_through_the_command(tmp_path: Path, upstream: tuple[str, Upstream]) -> None:
+    url, app = upstream
+    path = tmp_path / "secret.jsonl"
+    secrets = ["sk-header-AAAA1111", "pk-portkey-BBBB2222", "cookie-CCCC3333", "q-DDDD4444",
+               "body-EEEE5555", "tenant-FFFF6666"]  # fmt: skip
+    code = main([
+        "record", url + f"/v1/threads/thread_1/runs?api_key={secrets[3]}", "-X", "GET",
+        "-d", json.dumps({"note": secrets[4]}), "-o", str(path), "-q",
+        "-H", f"Authorization: Bearer {secrets[0]}", "-H", f"x-portkey-api-key: {secrets[1]}",
+        "-H", "x-portkey-provider: openai", "-H", f"Cookie: s={secrets[2]}",
+        "-H", f"X-Tenant: {secrets[5]}", "--header-redact", "x-tenant",
+        "--body-redact", r"body-[A-Z]{4}\d{4}",
+    ])  # fmt: skip
+    assert code == 0
+    data = path.read_bytes()
+    assert [s for s in secrets if s.encode() in data] == []
+    seen = app.requests[-1]
+    assert all(s in str(seen.headers) + seen.query + seen.body.decode() for s in secrets)
+    request = load_cassette(path).interactions[0].request
+    assert (request.method, request.path) == ("GET", "/v1/threads/thread_1/runs")
+    assert request.header("x-portkey-provider") == "openai"
+    assert json.loads(request.body) == {"note": "REDACTED"}
