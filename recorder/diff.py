@@ -170,6 +170,17 @@ def _runs(names: Sequence[str], start: int, stop: int) -> str:
     return ", ".join(pieces)
 
 
+def _blocks(names: Sequence[str]) -> list[tuple[str, int, int]]:
+    """``(name, start, stop)`` for each run of equal consecutive names."""
+    blocks: list[tuple[str, int, int]] = []
+    for index, name in enumerate(names):
+        if blocks and blocks[-1][0] == name:
+            blocks[-1] = (name, blocks[-1][1], index + 1)
+        else:
+            blocks.append((name, index, index + 1))
+    return blocks
+
+
 def _span(start: int, stop: int) -> str:
     return f"event {start}" if stop - start == 1 else f"events {start}-{stop - 1}"
 
@@ -196,20 +207,34 @@ def diff_events(
     found: list[Difference] = []
     missing: list[tuple[int, int]] = []  # (start, stop) spans of A that B lacks
     extra: list[tuple[int, int]] = []
-    matcher = difflib.SequenceMatcher(None, a_names, b_names, autojunk=False)
-    for tag, a_start, a_stop, b_start, b_stop in matcher.get_opcodes():
+    # Align runs of equal names, not single events: a stream is mostly long runs of deltas,
+    # and difflib is quadratic on repetitive sequences. Runs of the same name pair up event
+    # by event; the longer run's tail is missing or extra.
+    a_blocks, b_blocks = _blocks(a_names), _blocks(b_names)
+    matcher = difflib.SequenceMatcher(
+        None, [name for name, _, _ in a_blocks], [name for name, _, _ in b_blocks], autojunk=False
+    )
+    for tag, a_first, a_last, b_first, b_last in matcher.get_opcodes():
         if tag == "equal":
-            for offset in range(a_stop - a_start):
-                found.extend(
-                    _payload_differences(
-                        a_items, b_items, a_start + offset, b_start + offset, exact, interaction
+            for (_, a_start, a_stop), (_, b_start, b_stop) in zip(
+                a_blocks[a_first:a_last], b_blocks[b_first:b_last], strict=True
+            ):
+                common = min(a_stop - a_start, b_stop - b_start)
+                for offset in range(common):
+                    found.extend(
+                        _payload_differences(
+                            a_items, b_items, a_start + offset, b_start + offset, exact, interaction
+                        )
                     )
-                )
+                if a_start + common < a_stop:
+                    missing.append((a_start + common, a_stop))
+                if b_start + common < b_stop:
+                    extra.append((b_start + common, b_stop))
             continue
-        if a_stop > a_start:
-            missing.append((a_start, a_stop))
-        if b_stop > b_start:
-            extra.append((b_start, b_stop))
+        if a_last > a_first:
+            missing.append((a_blocks[a_first][1], a_blocks[a_last - 1][2]))
+        if b_last > b_first:
+            extra.append((b_blocks[b_first][1], b_blocks[b_last - 1][2]))
     found.extend(_order_and_gaps(a_names, b_names, missing, extra, interaction))
     a_final, b_final = _final_values(a_items), _final_values(b_items)
     for key in list(a_final) + [key for key in b_final if key not in a_final]:
@@ -281,6 +306,7 @@ def _order_and_gaps(
         for index in range(start, stop):
             extra_positions.setdefault(b_names[index], []).append(index)
     moved_b: set[int] = set()
+    moved: list[tuple[int, int]] = []
     remaining_missing: list[int] = []
     for start, stop in missing:
         for index in range(start, stop):
@@ -288,15 +314,33 @@ def _order_and_gaps(
             if positions:
                 b_index = positions.pop(0)
                 moved_b.add(b_index)
-                yield Difference(
-                    "order",
-                    f"{a_names[index]} moved: event {index} in A is event {b_index} in B",
-                    interaction,
-                    index,
-                    b_index,
-                )
+                moved.append((index, b_index))
             else:
                 remaining_missing.append(index)
+    # Consecutive moves of one name (a run of deltas shifted by an inserted event) are one
+    # difference, not hundreds.
+    groups: list[list[tuple[int, int]]] = []
+    for a_index, b_index in moved:
+        last = groups[-1][-1] if groups else None
+        if (
+            last is not None
+            and (a_index, b_index) == (last[0] + 1, last[1] + 1)
+            and a_names[a_index] == a_names[last[0]]
+        ):
+            groups[-1].append((a_index, b_index))
+        else:
+            groups.append([(a_index, b_index)])
+    for group in groups:
+        (a_start, b_start), (a_end, b_end) = group[0], group[-1]
+        name = a_names[a_start]
+        if len(group) == 1:
+            message = f"{name} moved: event {a_start} in A is event {b_start} in B"
+        else:
+            message = (
+                f"{name} x{len(group)} moved: events {a_start}-{a_end} in A are events "
+                f"{b_start}-{b_end} in B"
+            )
+        yield Difference("order", message, interaction, a_start, b_start)
     for indexes, side, kind in (
         (remaining_missing, "A", "missing"),
         (

@@ -328,8 +328,10 @@ def import_vcr(data: bytes, *, source: str = "<vcr>") -> Cassette:
                 "reading vcrpy YAML cassettes needs PyYAML: pip install pyyaml"
             ) from None
         try:
-            # safe_load knows !!binary, the only tag vcrpy writes on Python 3.
-            document = yaml.safe_load(data)
+            # The safe loader knows !!binary, the only tag vcrpy writes on Python 3; the C one
+            # (libyaml, as vcrpy itself uses) is ~50x faster on large bodies.
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            document = yaml.load(data, Loader=loader)
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             problem = getattr(error, "problem", None) or "invalid YAML"

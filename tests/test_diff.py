@@ -151,3 +151,24 @@ def test_real_continuation_keeps_placeholders_consistent_across_interactions() -
         render_diff(diff_cassettes(a, load_cassette(REAL / "dotnet-file-search.jsonl")), "A", "B")
     )
     assert lines[0] == "A: A" and lines[-1].split()[1] == "differences"
+
+
+def test_long_streams_align_by_runs_and_report_a_shifted_run_once() -> None:
+    deltas = [("thread.message.delta", _delta("msg_1x", "w")) for _ in range(1000)]
+    a = _stream([("thread.run.created", _run("run_1a", "queued")), *deltas, ("done", "[DONE]")])
+    b = _stream(
+        [
+            ("thread.run.created", _run("run_1a", "queued")),
+            *deltas[:600],
+            ("error", {"message": "hiccup"}),
+            *deltas[600:],
+            ("done", "[DONE]"),
+        ]
+    )
+    differences = diff_cassettes(a, b)
+    assert [d.kind for d in differences] == ["order", "extra"]
+    order, extra = differences
+    assert order.message == (
+        "thread.message.delta x400 moved: events 601-1000 in A are events 602-1001 in B"
+    )
+    assert extra.b_index == 601 and "error" in extra.message
