@@ -31,7 +31,7 @@ from recorder.sse import ServerSentEvent
 from recorder.stream import parse_interaction
 from recorder.timeline import delta_text
 
-__all__ = ["Difference", "diff_cassettes", "diff_interactions", "render_diff"]
+__all__ = ["Difference", "diff_cassettes", "diff_events", "diff_interactions", "render_diff"]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # A path segment that is an id: a prefix, ``_`` or ``-``, then a token with a digit in it
