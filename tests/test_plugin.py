@@ -1,0 +1,464 @@
+"""The pytest plugin, through pytester: record and replay in every mode, options, markers,
+and ``--sse-validate`` over folders (also under xdist and with ``--junitxml``).
+
+The upstream a test records from is a real server on 127.0.0.1: the replay server on a fixture
+cassette, run by ``BackgroundServer``. Replaying with that server stopped proves replay never
+touches the network.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+from recorder.cassette import load_cassette
+from recorder.replay_server import ReplayServer
+from recorder.serving import BackgroundServer
+from tests.conftest import CASSETTES
+
+pytest_plugins = ["pytester"]
+
+RUN = CASSETTES / "real" / "dotnet-streaming-run.jsonl"
+FILE_SEARCH = CASSETTES / "real" / "dotnet-file-search.jsonl"
+BROKEN = CASSETTES / "real" / "ruby-v2-incomplete-under-completed-event.jsonl"
+RUN_PATH = "/v1/threads/thread_Wq2ScOs1iInUsyhUUDmN5NZH/runs"
+SEARCH_PATH = "/v1/threads/thread_JBW8iwCBHFQ5uPCfxzR9TlUf/runs"
+#: A port nothing listens on once the upstream is stopped: replay must not need it.
+MODES = ["once", "new_episodes", "all"]
+
+
+def _entry_point_installed() -> bool:
+    return any(entry.value == "recorder.plugin" for entry in entry_points(group="pytest11"))
+
+
+#: Until the ``pytest11`` entry point is installed, load the plugin by name.
+LOAD = [] if _entry_point_installed() else ["-p", "recorder.plugin"]
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """pytester whose runs load the plugin (in-process and in xdist workers alike)."""
+    if LOAD:
+        monkeypatch.setenv("PYTEST_ADDOPTS", " ".join(LOAD))
+    return pytester
+
+
+@pytest.fixture
+def upstream() -> Iterator[BackgroundServer]:
+    """A real upstream on 127.0.0.1 answering the two recorded runs, instantly."""
+    with BackgroundServer(ReplayServer([RUN, FILE_SEARCH], instant=True)) as server:
+        yield server
+
+
+def _client_test(url: str, *, marker: str = "", paths: tuple[str, ...] = (RUN_PATH,)) -> str:
+    """A test module whose ``test_run`` streams a POST to each path through ``sse_client``."""
+    lines = ["import pytest", "", marker, "def test_run(sse_client, sse_cassette):"]
+    for path in paths:
+        lines += [
+            f'    with sse_client.stream("POST", "{url}{path}", json={{"stream": True}}) as r:',
+            "        assert r.status_code == 200",
+            '        assert b"event: done" in r.read()',
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _cassette(pytester: pytest.Pytester, name: str = "test_run") -> Path:
+    return pytester.path / "fixtures" / "cassettes" / "test_module" / f"{name}.jsonl"
+
+
+# --------------------------------------------------------------------------- record and replay
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_record_then_replay_without_the_network(
+    pytester: pytest.Pytester, upstream: BackgroundServer, mode: str
+) -> None:
+    pytester.makepyfile(test_module=_client_test(upstream.url))
+    pytester.runpytest(f"--sse-record-mode={mode}").assert_outcomes(passed=1)
+    cassette = load_cassette(_cassette(pytester))
+    assert len(cassette.interactions) == 1
+    assert cassette.interactions[0].body == load_cassette(RUN).interactions[0].body
+    upstream.stop()
+    # Default mode none: replay only, and the upstream is gone.
+    pytester.runpytest().assert_outcomes(passed=1)
+    if mode != "all":
+        pytester.runpytest(f"--sse-record-mode={mode}").assert_outcomes(passed=1)
+
+
+def test_mode_all_records_again_and_replaces(
+    pytester: pytest.Pytester, upstream: BackgroundServer
+) -> None:
+    pytester.makepyfile(test_module=_client_test(upstream.url))
+    pytester.runpytest("--sse-record-mode=all").assert_outcomes(passed=1)
+    first = _cassette(pytester).read_text()
+    pytester.runpytest("--sse-record-mode=all").assert_outcomes(passed=1)
+    assert len(load_cassette(_cassette(pytester)).interactions) == 1
+    upstream.stop()
+    result = pytester.runpytest("--sse-record-mode=all")
+    result.assert_outcomes(failed=1)  # recording needs the upstream, which is gone
+    assert first.splitlines()[1] == _cassette(pytester).read_text().splitlines()[1]
+
+
+def test_new_episodes_replays_known_and_appends_new(
+    pytester: pytest.Pytester, upstream: BackgroundServer
+) -> None:
+    pytester.makepyfile(test_module=_client_test(upstream.url))
+    pytester.runpytest("--sse-record-mode=once").assert_outcomes(passed=1)
+    pytester.makepyfile(test_module=_client_test(upstream.url, paths=(RUN_PATH, SEARCH_PATH)))
+    # none: the new request has no recording
+    pytester.runpytest().assert_outcomes(failed=1, errors=1)
+    pytester.runpytest("--sse-record-mode=new_episodes").assert_outcomes(passed=1)
+    cassette = load_cassette(_cassette(pytester))
+    assert [i.request.path for i in cassette.interactions] == [RUN_PATH, SEARCH_PATH]
+    upstream.stop()
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_once_with_a_cassette_replays_even_when_new_requests_come(
+    pytester: pytest.Pytester, upstream: BackgroundServer
+) -> None:
+    pytester.makepyfile(test_module=_client_test(upstream.url))
+    pytester.runpytest("--sse-record-mode=once").assert_outcomes(passed=1)
+    pytester.makepyfile(test_module=_client_test(upstream.url, paths=(RUN_PATH, SEARCH_PATH)))
+    result = pytester.runpytest("--sse-record-mode=once")
+    result.assert_outcomes(failed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*1 request(s) had no recording in *test_run.jsonl (answered 404; record mode once);"
+            " to record them: pytest --sse-record-mode=new_episodes test_module.py::test_run",
+            f"*no recorded interaction matches POST http://127.0.0.1:*{SEARCH_PATH}*",
+        ]
+    )
+    assert len(load_cassette(_cassette(pytester)).interactions) == 1
+
+
+def test_missing_cassette_says_how_to_record_it(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_module=_client_test("http://127.0.0.1:9"))
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_module/test_run.jsonl does not exist and the record mode is 'none'*",
+            "*record it once with: pytest --sse-record-mode=once test_module.py::test_run*",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_async_client_records_and_replays(
+    pytester: pytest.Pytester, upstream: BackgroundServer
+) -> None:
+    pytester.makepyfile(
+        test_module=f"""
+        import pytest
+
+        @pytest.fixture
+        def anyio_backend():
+            return "asyncio"
+
+        @pytest.mark.anyio
+        async def test_run(sse_async_client):
+            async with sse_async_client as client:
+                async with client.stream("POST", "{upstream.url}{RUN_PATH}") as response:
+                    body = await response.aread()
+            assert body.endswith(b"data: [DONE]\\n\\n")
+        """
+    )
+    pytester.runpytest("--sse-record-mode=once").assert_outcomes(passed=1)
+    assert load_cassette(_cassette(pytester)).interactions[0].outcome == "complete"
+    upstream.stop()
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_openai_library_replays_through_the_base_url(pytester: pytest.Pytester) -> None:
+    target = pytester.path / "fixtures" / "cassettes" / "runs.jsonl"
+    target.parent.mkdir(parents=True)
+    shutil.copy(RUN, target)
+    pytester.makepyfile(
+        test_module="""
+        import openai
+        import pytest
+
+        @pytest.mark.sse_cassette("runs")
+        def test_run(sse_base_url):
+            client = openai.OpenAI(base_url=sse_base_url + "/v1", api_key="sk-test")
+            with client.beta.threads.runs.stream(
+                thread_id="thread_Wq2ScOs1iInUsyhUUDmN5NZH", assistant_id="asst_x"
+            ) as stream:
+                stream.until_done()
+                run = stream.get_final_run()
+                messages = stream.get_final_messages()
+            assert run.status == "completed"
+            assert messages[0].content[0].text.value.startswith("Hello!")
+        """
+    )
+    pytester.runpytest("-W", "ignore::DeprecationWarning").assert_outcomes(passed=1)
+
+
+def test_a_broken_stream_is_caught_when_recorded(pytester: pytest.Pytester) -> None:
+    path = "/v1/threads/thread_SGytyoGQFzrGUyBp3OSSlKcy/runs"
+    with BackgroundServer(ReplayServer(BROKEN, instant=True)) as server:
+        pytester.makepyfile(test_module=_client_test(server.url, paths=(path,)))
+        result = pytester.runpytest("--sse-record-mode=once")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*the stream just recorded in *test_run.jsonl breaks the assistants contract*",
+            "*kept for inspection*",
+        ]
+    )
+    assert _cassette(pytester).is_file()
+
+
+# --------------------------------------------------------------------------- naming and precedence
+
+
+def test_cassette_names_follow_the_test_and_are_parametrize_safe(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        test_names="""
+        import pytest
+
+        @pytest.mark.parametrize("value", ["a/b", "c d"])
+        def test_param(sse_cassette, value):
+            print("PATH", sse_cassette.path.relative_to(sse_cassette.path.parents[2]))
+
+        class TestGroup:
+            def test_method(self, sse_cassette):
+                print("PATH", sse_cassette.path.relative_to(sse_cassette.path.parents[2]))
+
+        @pytest.mark.sse_cassette("shared/run")
+        def test_named(sse_cassette):
+            print("PATH", sse_cassette.path.relative_to(sse_cassette.path.parents[2]))
+        """
+    )
+    result = pytester.runpytest("-s", "--sse-record-mode=once")
+    result.assert_outcomes(passed=4)
+    output = result.stdout.str()  # not fnmatch: "[a_b]" would be a character class
+    for name in (
+        "test_names/test_param[a_b].jsonl",
+        "test_names/test_param[c_d].jsonl",
+        "test_names/TestGroup.test_method.jsonl",
+        "shared/run.jsonl",
+    ):
+        assert f"PATH cassettes/{name}" in output
+
+
+@pytest.mark.parametrize(
+    ("option", "marker", "config", "expected"),
+    [
+        (None, None, None, "none"),
+        (None, None, "all", "all"),
+        (None, "new_episodes", "all", "new_episodes"),
+        ("once", "new_episodes", "all", "once"),
+    ],
+)
+def test_mode_precedence_command_line_then_marker_then_config(
+    pytester: pytest.Pytester,
+    option: str | None,
+    marker: str | None,
+    config: str | None,
+    expected: str,
+) -> None:
+    target = pytester.path / "fixtures" / "cassettes" / "test_precedence" / "test_mode.jsonl"
+    target.parent.mkdir(parents=True)
+    shutil.copy(RUN, target)
+    pytester.makeconftest(
+        f"""
+        import pytest
+
+        @pytest.fixture
+        def sse_config():
+            return {{"record_mode": {config!r}}} if {config!r} else {{}}
+        """
+    )
+    decorator = f"@pytest.mark.sse_cassette(mode={marker!r})" if marker else ""
+    pytester.makepyfile(
+        test_precedence=f"""
+        import pytest
+
+        {decorator}
+        def test_mode(sse_cassette):
+            assert sse_cassette.mode == {expected!r}
+        """
+    )
+    args = [f"--sse-record-mode={option}"] if option else []
+    pytester.runpytest(*args).assert_outcomes(passed=1)
+
+
+def test_cassette_dir_option_and_ini(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nsse_cassette_dir = recordings\n")
+    pytester.makepyfile(
+        test_dirs="""
+        def test_where(sse_cassette, request):
+            root = request.config.rootpath
+            print("DIR", sse_cassette.path.parent.parent.relative_to(root))
+        """
+    )
+    pytester.runpytest("-s", "--sse-record-mode=once").stdout.fnmatch_lines(["*DIR recordings"])
+    result = pytester.runpytest("-s", "--sse-record-mode=once", "--sse-cassette-dir=elsewhere")
+    result.stdout.fnmatch_lines(["*DIR elsewhere"])
+
+
+# --------------------------------------------------------------------------- usage errors
+
+
+def test_bad_record_mode_option_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_x="def test_x(): pass")
+    result = pytester.runpytest("--sse-record-mode=sometimes")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*--sse-record-mode: unknown record mode 'sometimes'; "
+            "allowed: none, once, new_episodes, all*"
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("marker", "message"),
+    [
+        (
+            'sse_cassette(mdoe="once")',
+            "*unknown argument(s) mdoe; allowed: name (positional), mode, upstream, profile, "
+            "strict, validate*",
+        ),
+        (
+            'sse_cassette(mode="twice")',
+            "*unknown record mode 'twice'; allowed: none, once, new_episodes, all*",
+        ),
+        ('sse_cassette("a", "b")', "*takes at most one positional argument*"),
+    ],
+)
+def test_bad_marker_argument_is_a_usage_error(
+    pytester: pytest.Pytester, marker: str, message: str
+) -> None:
+    pytester.makepyfile(
+        test_marker=f"""
+        import pytest
+
+        @pytest.mark.{marker}
+        def test_x(sse_cassette):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*test_marker.py::test_x: @pytest.mark.sse_cassette" + message])
+
+
+def test_bad_config_fixture_is_reported(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture
+        def sse_config():
+            return {"record_mode": "always", "cassete_dir": "x"}
+        """
+    )
+    pytester.makepyfile(test_config="def test_x(sse_cassette): pass")
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*sse_config: unknown key(s) cassete_dir; allowed: record_mode, cassette_dir*"]
+    )
+
+
+def test_plugin_import_does_not_load_heavy_modules(pytester: pytest.Pytester) -> None:
+    result = pytester.run(
+        sys.executable,
+        "-c",
+        "import sys, recorder.plugin; "
+        "print(sorted(m for m in ('httpx', 'syrupy', 'recorder.modes', 'recorder.validate') "
+        "if m in sys.modules))",
+    )
+    assert result.stdout.lines[-1] == "[]"
+
+
+# --------------------------------------------------------------------------- --sse-validate
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """Two good streams (a cassette, a raw body) and three bad ones, plus a file to ignore."""
+    streams = tmp_path / "streams"
+    (streams / "nested").mkdir(parents=True)
+    shutil.copy(RUN, streams / "good.jsonl")
+    (streams / "nested" / "good.sse").write_bytes(load_cassette(RUN).interactions[0].body)
+    shutil.copy(BROKEN, streams / "nested" / "incomplete.jsonl")
+    shutil.copy(CASSETTES / "official" / "official-create-run.jsonl", streams / "official.jsonl")
+    (streams / "truncated.sse").write_bytes(
+        load_cassette(RUN).interactions[0].body.rsplit(b"event: done", 1)[0]
+    )
+    (streams / "notes.txt").write_text("not a stream")
+    return streams
+
+
+def test_validate_collects_one_item_per_file_named_by_path(
+    pytester: pytest.Pytester, folder: Path
+) -> None:
+    result = pytester.runpytest("--sse-validate", str(folder), "-v", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, failed=3)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*streams/good.jsonl::contract PASSED*",
+            "*streams/nested/good.sse::contract PASSED*",
+            "*streams/nested/incomplete.jsonl::contract FAILED*",
+            "*streams/official.jsonl::contract FAILED*",
+            "*streams/truncated.sse::contract FAILED*",
+        ]
+    )
+    output = result.stdout.str()
+    assert "breaks the assistants contract" in output
+    assert "Traceback" not in output and "notes.txt" not in output
+
+
+def test_validate_does_not_run_the_default_tests(pytester: pytest.Pytester, folder: Path) -> None:
+    pytester.makeini("[pytest]\ntestpaths = tests\n")
+    pytester.mkdir("tests").joinpath("test_other.py").write_text("def test_x(): pass\n")
+    pytester.runpytest("--sse-validate", str(folder)).assert_outcomes(passed=2, failed=3)
+    pytester.runpytest("tests", "--sse-validate", str(folder)).assert_outcomes(passed=3, failed=3)
+
+
+def test_validate_under_xdist(pytester: pytest.Pytester, folder: Path) -> None:
+    result = pytester.runpytest("-n", "2", "--sse-validate", str(folder))
+    result.assert_outcomes(passed=2, failed=3)
+
+
+def test_validate_writes_junit_xml(pytester: pytest.Pytester, folder: Path) -> None:
+    report = pytester.path / "report.xml"
+    pytester.runpytest("--sse-validate", str(folder), f"--junitxml={report}")
+    cases = ET.parse(report).getroot().iter("testcase")
+    outcome = {
+        case.get("classname", "") + "::" + case.get("name", ""): case.find("failure")
+        for case in cases
+    }
+    assert len(outcome) == 5
+    failures = {name: node for name, node in outcome.items() if node is not None}
+    assert len(failures) == 3
+    incomplete = next(node for name, node in failures.items() if "incomplete" in name)
+    assert "breaks the assistants contract" in (incomplete.text or "")
+
+
+def test_validate_missing_path_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--sse-validate", "no/such/dir")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--sse-validate: no such file or directory: no/such/dir*"])
+
+
+def test_validate_reports_an_unreadable_file_in_one_line(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    bad = tmp_path / "corrupt.jsonl"
+    bad.write_text('{"kind":"cassette","format":"sse-recorder-cassette","version":1}\n{oops\n')
+    result = pytester.runpytest("--sse-validate", str(bad))
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*corrupt.jsonl:2: invalid JSON*"])
