@@ -203,15 +203,17 @@ def _describe_branches(error: Any) -> Iterator[tuple[str, str]]:
             yield _path_of(first), f"expected one of {choices}, found {_short(first.instance)}"
             return
 
-    def closeness(errs: list[Any]) -> tuple[int, int, int]:
+    def closeness(branch: tuple[Any, list[Any]]) -> tuple[int, int, Any]:
+        # A branch whose discriminator matched, then the one that got deepest, then the first.
+        index, errs = branch
         discriminated = any(e.validator == "const" for e in errs)
         depth = max(len(e.absolute_path) for e in errs)
-        return (int(discriminated), -depth, len(errs))
+        return (int(discriminated), -depth, index)
 
     if not branches:
         yield _path_of(error), _one_line(error.message)
         return
-    for sub in min(branches.values(), key=closeness):
+    for sub in min(branches.items(), key=closeness)[1]:
         yield from describe_error(sub)
 
 

@@ -14,6 +14,8 @@ import jsonschema_rs
 import pytest
 import referencing
 import referencing.jsonschema
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from recorder.cassette import RecordedRequest, load_cassette
 from recorder.errors import ProfileError
@@ -779,3 +781,61 @@ def test_official_examples_have_their_known_defects() -> None:
     assert rules[("SCHEMA-REAL", "$.attachments")] > 0
     assert rules[("SCHEMA-REAL", "$.tool_resources")] > 0
     assert rules[("SCHEMA-REAL", "$.expires_at")] > 0
+
+
+# --- robustness ------------------------------------------------------------------------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+BASES = [
+    ("thread.run.completed", RUN),
+    ("thread.run.step.completed", STEP),
+    ("thread.message.completed", MESSAGE),
+    ("thread.created", THREAD),
+    ("thread.message.delta", MESSAGE_DELTA),
+    ("thread.run.step.delta", STEP_DELTA),
+    ("error", ERROR_DATA),
+]
+
+
+def leaf_paths(node: Any, prefix: str = "") -> list[str]:
+    """Dotted paths of every value inside ``node`` (the edit() syntax)."""
+    paths: list[str] = []
+    items = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else []
+    )
+    for key, value in items:
+        path = f"{prefix}{key}"
+        paths.append(path)
+        paths.extend(leaf_paths(value, path + "."))
+    return paths
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), strict=st.booleans(), version=st.sampled_from(["v2", "v1"]))
+def test_any_mutation_of_a_payload_is_checked_without_crashing(
+    data: st.DataObject, strict: bool, version: str
+) -> None:
+    event, base = data.draw(st.sampled_from(BASES))
+    path = data.draw(st.sampled_from(leaf_paths(base)))
+    payload = edit(base, path, data.draw(JSON_VALUES))
+    for issue in SchemaSet.load("assistants", version).check(event, payload, strict=strict):
+        assert isinstance(issue, SchemaIssue)
+        assert issue.json_path.startswith("$")
+        assert issue.message and "\n" not in issue.message
+
+
+@settings(max_examples=100, deadline=None)
+@given(payload=JSON_VALUES, event=st.sampled_from(sorted(V2_EVENTS)))
+def test_any_json_is_checked_without_crashing(payload: Any, event: str) -> None:
+    issues = SchemaSet.load("assistants", "v2").check(event, payload)
+    assert all(i.json_path.startswith("$") for i in issues)
