@@ -180,11 +180,13 @@ def _check_stream(
     for chunk in chunks:
         size += len(chunk)
         for sse_event in parser.feed(chunk):
-            for finding in event(index, sse_event):
-                kept = keep(finding)
-                if kept is not None:
-                    yield kept
+            found = event(index, sse_event)
             index += 1
+            if found:
+                for finding in found:
+                    kept = keep(finding)
+                    if kept is not None:
+                        yield kept
         if len(parser.decode_errors) > decode_seen:
             for issue in parser.decode_errors[decode_seen:]:
                 kept = keep(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Protocol
@@ -82,7 +82,7 @@ class StreamSetup:
 class StreamChecker(Protocol):
     """Checks one stream, event by event; made by ``Profile.checker(setup)``."""
 
-    def event(self, index: int, event: ServerSentEvent) -> Iterator[Finding]:
+    def event(self, index: int, event: ServerSentEvent) -> Iterable[Finding]:
         """Findings about event number ``index`` (0-based, ``done`` included)."""
         ...
 

@@ -38,16 +38,36 @@ class MessageParts:
 def rule_a2_message_delta(c: AssistantsChecker) -> Iterator[Finding]:
     """A2: a part's first delta sets its type, which never changes; indices are contiguous."""
     payload = c.payload
-    if not isinstance(payload, dict):
-        return
-    state = c.messages.get(payload.get("id"))
-    delta = payload.get("delta")
-    if state is None or not isinstance(delta, dict):
-        return
-    content = delta.get("content")
+    try:
+        state = c.messages[payload["id"]]
+        content = payload["delta"]["content"]
+    except (KeyError, TypeError):
+        return  # no open message (M1 says why) or a delta without content
     if not isinstance(content, list):
         return
     parts = state.parts
+    if len(content) == 1:
+        # Fast path: one more piece of text for an existing part (nearly every event).
+        item = content[0]
+        try:
+            part = parts[item["index"]]
+            text = item["text"]
+            if (
+                len(text) == 1
+                and item["type"] == part["type"] == "text"
+                and isinstance(text["value"], str)
+                and item["index"] >= 0
+            ):
+                part["text"]["value"].append(text["value"])
+                return
+        except (KeyError, TypeError, IndexError, AttributeError):
+            pass
+    yield from _content_deltas(c, parts, content)
+
+
+def _content_deltas(
+    c: AssistantsChecker, parts: list[dict[str, Any]], content: list[Any]
+) -> Iterator[Finding]:
     for position, item in enumerate(content):
         if not isinstance(item, dict):
             continue
@@ -68,7 +88,6 @@ def rule_a2_message_delta(c: AssistantsChecker) -> Iterator[Finding]:
                     f"$.delta.content[{position}]",
                 )
             text = item.get("text")
-            # Fast path: a plain text delta (nearly every event of a long stream).
             parts.append(
                 {"type": kind, "text": {"value": Pieces((text["value"],)), "annotations": []}}
                 if kind == "text"
@@ -85,19 +104,6 @@ def rule_a2_message_delta(c: AssistantsChecker) -> Iterator[Finding]:
                 f"content part {index} changes type from {part.get('type')!r} to {kind!r}",
                 f"$.delta.content[{position}].type",
             )
-        text = item.get("text")
-        if (
-            kind == "text"
-            and isinstance(text, dict)
-            and len(text) == 1
-            and isinstance(text.get("value"), str)
-        ):
-            value = (
-                part.get("text", {}).get("value") if isinstance(part.get("text"), dict) else None
-            )
-            if isinstance(value, Pieces):
-                value.append(text["value"])
-                continue
         merge_delta(part, item)
 
 

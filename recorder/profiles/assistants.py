@@ -202,6 +202,9 @@ class StepState:
     calls: DeltaAccumulator = field(default_factory=DeltaAccumulator)
 
 
+_raw_decode = json.JSONDecoder().raw_decode
+
+
 def _recover(data: str) -> Any:
     """The JSON value at the start of ``data`` when only junk follows it (the official
     examples' extra ``}``), so the other rules still see the payload; else None."""
@@ -298,53 +301,107 @@ class AssistantsChecker:
 
     # ------------------------------------------------------------------ StreamChecker
 
-    def event(self, index: int, ev: ServerSentEvent) -> Iterator[Finding]:
-        """Findings about one event."""
+    def event(self, index: int, ev: ServerSentEvent) -> list[Finding]:
+        """Findings about one event (a list: this is the per-event hot path)."""
         self.index, self.ev, name = index, ev, ev.event
         self.name = name
+        if self.done is not None or name == "done" or self.error_index is not None:
+            return list(self._framing(name, ev))
+        found: list[Finding] = []
+        if self.final is not None and self.final[0] < index:
+            found.append(
+                self.found(
+                    "R4",
+                    f"{name} after the final run event (thread.run.{self.final[1]} "
+                    f"at event {self.final[0]}): only done should follow",
+                )
+            )
+        if not self.opening_reported:
+            if index == 0 and self.shape is None:
+                self.shape = INFERRED.get(name)
+            if self.shape is not None:
+                found.extend(rule_s_opening(self))
+        route = ROUTE_BY_NAME.get(name)
+        if route is None:
+            if name == "message":
+                found.append(self.found("F1", "an event without an event name (no 'event:' line)"))
+            else:
+                found.append(
+                    self.found("F3", f"unknown event {name!r} (skipped, as clients should)")
+                )
+            return found
+        self.suffix, rules = route
+        data = ev.data
+        try:
+            payload, end = _raw_decode(data)
+            if end != len(data):
+                raise ValueError("trailing data")
+        except ValueError:
+            try:
+                payload = json.loads(data)  # leading/trailing whitespace is still JSON
+            except ValueError as error:
+                payload = _recover(data)
+                recovered = "; the rules check the JSON value before it" if payload else ""
+                found.append(self.found("F1", f"{name} data is not JSON ({error}){recovered}"))
+        self.payload = payload
+        gate = self.schema
+        if payload is not None and gate is not None:
+            if gate.schemas is None:
+                found.extend(gate.check(index, ev, payload))
+            elif name in gate.known:
+                issues = gate.schemas.check(name, payload, strict=gate.strict)
+                if issues:  # the common case, valid, costs one Rust call
+                    found.extend(gate.findings(index, ev, issues))
+        if name == "thread.message.delta" and self._text_delta(payload):
+            return found
+        for rule in rules:
+            found.extend(rule(self))
+        return found
+
+    def _text_delta(self, payload: Any) -> bool:
+        """The valid common case of a text delta, checked and accumulated inline.
+
+        True only when F4, M1 and A2 hold and the text was appended; otherwise the rule
+        functions run and say what is wrong.
+        """
+        try:
+            if payload["object"] != "thread.message.delta":
+                return False
+            key = payload["id"]
+            if not self.tracker.is_open(MESSAGE, key):
+                return False
+            (item,) = payload["delta"]["content"]
+            index, text = item["index"], item["text"]
+            part = self.messages[key].parts[index]
+            value = text["value"]
+            if (
+                index >= 0
+                and len(text) == 1
+                and item["type"] == part["type"] == "text"
+                and type(value) is str
+            ):
+                part["text"]["value"].append(value)
+                return True
+        except (KeyError, TypeError, IndexError, AttributeError, ValueError):
+            pass
+        return False
+
+    def _framing(self, name: str, ev: ServerSentEvent) -> Iterator[Finding]:
+        """F1/F2/E2: done, what follows done, what follows an error event."""
         if self.done is not None:
             self.after_done += 1
             if self.after_done == 1:
                 yield self.found("F2", f"{name} after done: nothing may follow done")
-            return
-        if name == "done":
-            self.done, self.done_index = ev, index
+        elif name == "done":
+            self.done, self.done_index = ev, self.index
             if ev.data != "[DONE]":
                 yield self.found("F1", f"done carries {_excerpt(ev.data, 40)!r}, not [DONE]")
-            return
-        if self.error_index is not None:
+        else:
             yield self.found(
                 "E2",
                 f"{name} after the error event at event {self.error_index}: "
                 "only done may follow an error",
             )
-            return
-        if self.final is not None and self.final[0] < index:
-            yield self.found(
-                "R4",
-                f"{name} after the final run event (thread.run.{self.final[1]} "
-                f"at event {self.final[0]}): only done should follow",
-            )
-        if index == 0 and self.shape is None:
-            self.shape = INFERRED.get(name)
-        if not self.opening_reported and self.shape is not None:
-            yield from rule_s_opening(self)
-        if name not in KNOWN:
-            if name == "message":
-                yield self.found("F1", "an event without an event name (no 'event:' line)")
-            else:
-                yield self.found("F3", f"unknown event {name!r} (skipped, as clients should)")
-            return
-        try:
-            self.payload = payload = json.loads(ev.data)
-        except ValueError as error:
-            self.payload = payload = _recover(ev.data)
-            recovered = "; the rules check the JSON value before it" if payload is not None else ""
-            yield self.found("F1", f"{name} data is not JSON ({error}){recovered}")
-        if payload is not None and self.schema is not None:
-            yield from self.schema.check(index, ev, payload)
-        for rule in _route(name, self):
-            yield from rule(self)
 
     def finish(self, *, end_offset: int, cut: str | None) -> Iterator[Finding]:
         """Completeness findings once the body has ended."""
@@ -391,7 +448,9 @@ class _SchemaGate:
 
     def __init__(self, checker: AssistantsChecker) -> None:
         self.checker = checker
+        self.strict = checker.setup.strict
         self.schemas: Any = None
+        self.known: frozenset[str] = frozenset()
         self.pending: list[tuple[int, ServerSentEvent, Any]] = []
         request = checker.setup.request
         if request is not None and request.header("openai-beta"):
@@ -402,20 +461,22 @@ class _SchemaGate:
 
         version = infer_version("assistants", self.checker.setup.request, payloads)
         self.schemas = SchemaSet.load("assistants", version)
+        self.known = frozenset(name for name in KNOWN if self.schemas.knows(name))
 
-    def check(self, index: int, ev: ServerSentEvent, payload: Any) -> Iterator[Finding]:
+    def check(self, index: int, ev: ServerSentEvent, payload: Any) -> list[Finding]:
+        """Findings of one payload (held back while the version is still unknown)."""
         if self.schemas is None:
             self.pending.append((index, ev, payload))
             if len(self.pending) < 16 and not (
                 isinstance(payload, dict)
                 and payload.get("object") in ("thread.run", "thread.message")
             ):
-                return
-            yield from self.flush()
-            return
-        yield from self._issues(index, ev, payload)
+                return []
+            return list(self.flush())
+        return self._issues(index, ev, payload)
 
     def flush(self) -> Iterator[Finding]:
+        """The findings of the payloads held back, deciding the version if still open."""
         if not self.pending:
             return
         if self.schemas is None:
@@ -424,15 +485,21 @@ class _SchemaGate:
         for index, ev, payload in pending:
             yield from self._issues(index, ev, payload)
 
-    def _issues(self, index: int, ev: ServerSentEvent, payload: Any) -> Iterator[Finding]:
+    def _issues(self, index: int, ev: ServerSentEvent, payload: Any) -> list[Finding]:
+        name = ev.event
+        if name not in self.known:
+            return []
+        return self.findings(index, ev, self.schemas.check(name, payload, strict=self.strict))
+
+    def findings(self, index: int, ev: ServerSentEvent, issues: list[Any]) -> list[Finding]:
+        """Schema issues of event ``index`` as findings."""
+        name = ev.event
         checker = self.checker
-        if not self.schemas.knows(ev.event):
-            return
-        for issue in self.schemas.check(ev.event, payload, strict=checker.setup.strict):
-            yield Finding(
+        return [
+            Finding(
                 issue.rule,
                 issue.severity,
-                f"{ev.event}: {issue.message}",
+                f"{name}: {issue.message}",
                 checker.interaction,
                 index,
                 ev.offset,
@@ -441,24 +508,27 @@ class _SchemaGate:
                 _excerpt(ev.data),
                 RULES[issue.rule].source if issue.rule in RULES else "SPEC",
             )
+            for issue in issues
+        ]
 
 
 RuleFunction = Callable[[AssistantsChecker], Iterator[Finding]]
 
 
-def _route(name: str, c: AssistantsChecker) -> tuple[RuleFunction, ...]:
+def _route(name: str) -> tuple[str, tuple[RuleFunction, ...]]:
     for family, _, prefix in FAMILIES:
         if name.startswith(prefix):
-            c.suffix = name[len(prefix) :]
-            return ROUTES[family, c.suffix]
-    c.suffix = ""
-    return ROUTES.get((name, ""), ())
+            suffix = name[len(prefix) :]
+            return suffix, ROUTES[family, suffix]
+    return "", ROUTES.get((name, ""), ())
 
 
 from recorder.profiles import _assistants_rules as _rules  # noqa: E402  (rules need the types)
 
 rule_s_opening = _rules.rule_s_opening
 ROUTES: dict[tuple[str, str], tuple[RuleFunction, ...]] = _rules.ROUTES
+#: Every known event name -> (suffix, the rules that see it); "done" is framing, not routed.
+ROUTE_BY_NAME = {name: _route(name) for name in KNOWN - {"done"}}
 
 
 def _checker(setup: StreamSetup) -> StreamChecker:
