@@ -1,0 +1,156 @@
+"""The replay server: a plain ASGI app that serves cassettes over real HTTP.
+
+>>> app = ReplayServer("fixtures/cassettes/real", instant=True)     # doctest: +SKIP
+>>> with BackgroundServer(app) as server:                          # doctest: +SKIP
+...     openai.OpenAI(base_url=server.url + "/v1", api_key="x")
+
+Every request is answered from the cassettes loaded at startup (``recorder.replay.Replayer``):
+request paths are only compared, never opened. The body is written chunk by chunk exactly as
+recorded (never re-encoded through an SSE library), each chunk at its planned time measured on
+a monotonic clock from the request's arrival. Each response runs in its own task, and a client
+that hangs up only ends its own response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from recorder.cassette import RecordedRequest
+from recorder.faults import FaultSpec
+from recorder.matching import Matcher
+from recorder.replay import CassetteSource, Replayer, ReplayPlan
+
+__all__ = ["ReplayServer"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+SendMessage = Callable[[Message], Awaitable[None]]
+
+# uvicorn's only way to drop a connection mid-body is an app that returns without finishing
+# the response; it then logs this line as an error. Here that is the intended fault, not a bug.
+_ABORT_MESSAGE = "ASGI callable returned without completing response."
+
+
+class _IntendedAbort(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != _ABORT_MESSAGE
+
+
+def _install_abort_filter() -> None:
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(existing, _IntendedAbort) for existing in logger.filters):
+        logger.addFilter(_IntendedAbort())
+
+
+class ReplayServer:
+    """ASGI app replaying ``cassettes`` (a cassette, paths to files or directories, or a list).
+
+    ``speed`` scales recorded timing (2.0: twice as fast), ``instant`` drops it; ``faults`` is
+    a fault spec (``recorder.faults``); ``matcher`` a match spec (``recorder.matching``).
+    """
+
+    def __init__(
+        self,
+        cassettes: CassetteSource | Replayer,
+        *,
+        speed: float = 1.0,
+        instant: bool = False,
+        faults: FaultSpec | str | None = None,
+        matcher: Matcher | str | None = None,
+    ) -> None:
+        self.replayer = (
+            cassettes
+            if isinstance(cassettes, Replayer)
+            else Replayer(cassettes, speed=speed, instant=instant, faults=faults, matcher=matcher)
+        )
+        _install_abort_filter()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: SendMessage) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return  # websockets: not ours to serve; uvicorn rejects the handshake
+        start = time.monotonic()
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                break
+        request = _recorded_request(scope, bytes(body))
+        await _execute(self.replayer.respond(request), start, receive, send)
+
+
+def _recorded_request(scope: Scope, body: bytes) -> RecordedRequest:
+    raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
+    path = raw_path.decode("latin-1")
+    query = scope.get("query_string", b"").decode("latin-1")
+    headers = [
+        (name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]
+    ]
+    host = next((value for name, value in headers if name.lower() == "host"), "replay")
+    url = f"{scope.get('scheme', 'http')}://{host}{path}" + (f"?{query}" if query else "")
+    return RecordedRequest(method=scope["method"], url=url, headers=headers, body=body)
+
+
+async def _execute(plan: ReplayPlan, start: float, receive: Receive, send: SendMessage) -> None:
+    """Send ``plan``: headers, chunks and end, each at ``start + at``; stop if the client goes."""
+    gone = asyncio.Event()
+
+    async def watch() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        gone.set()
+
+    watcher = asyncio.create_task(watch())
+
+    async def until(at: float) -> bool:
+        delay = start + at - time.monotonic()
+        if delay > 0 and not gone.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(gone.wait(), delay)
+        return not gone.is_set()
+
+    try:
+        if not await until(plan.head_at):
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": plan.status,
+                "headers": [
+                    (name.encode("latin-1"), value.encode("latin-1"))
+                    for name, value in plan.headers
+                ],
+            }
+        )
+        for chunk in plan.sends:
+            if not await until(chunk.at):
+                return
+            await send({"type": "http.response.body", "body": chunk.data, "more_body": True})
+        if not await until(plan.end_at):
+            return
+        if plan.ending == "complete":
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        # An abort returns without ending the body: uvicorn closes the connection mid-body.
+    finally:
+        watcher.cancel()
+
+
+async def _lifespan(receive: Receive, send: SendMessage) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
