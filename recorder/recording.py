@@ -89,9 +89,10 @@ class CassetteRecorder:
             )
         return self._writer
 
-    def start(self, request: RecordedRequest) -> InteractionRecording:
-        """Record ``request`` (unredacted: it is redacted here) and start its clock."""
-        started = time.perf_counter()
+    def start(self, request: RecordedRequest, started: float | None = None) -> InteractionRecording:
+        """Record ``request`` (unredacted: it is redacted here) and start its clock (or use
+        ``started``, a ``time.perf_counter()`` taken when the request was sent)."""
+        started = time.perf_counter() if started is None else started
         chunks = self.redactor.chunk_redactor(request)
         redacted = self.redactor.redact_request(request)
         with self._lock:
@@ -155,10 +156,12 @@ class InteractionRecording:
         """True once ``end`` (or ``fail``) was called."""
         return self.outcome is not None
 
-    def response(self, status: int, headers: Iterable[tuple[str, str]]) -> None:
-        """The status line and headers arrived (they are redacted here)."""
+    def response(
+        self, status: int, headers: Iterable[tuple[str, str]], t: float | None = None
+    ) -> None:
+        """The status line and headers arrived (they are redacted here), at ``t`` (or now)."""
         headers = self.owner.redactor.redact_response_headers(headers)
-        self.owner._write_response(self.index, status, headers, self.now())
+        self.owner._write_response(self.index, status, headers, self.now() if t is None else t)
 
     def chunk(self, data: bytes, t: float | None = None) -> None:
         """A body chunk arrived (``t``: its arrival time, by default now)."""
