@@ -23,7 +23,7 @@ from recorder.cassette import Cassette, Interaction, iter_cassette_paths, load_c
 from recorder.errors import CassetteFormatError, CassetteNotFoundError, ProfileError, RecorderError
 from recorder.findings import Finding, Severity
 from recorder.profiles import Profile, StreamSetup, get_profile
-from recorder.sse import SSEParser
+from recorder.sse import ServerSentEvent, SSEParser
 
 __all__ = [
     "FileResult",
@@ -177,11 +177,16 @@ def _check_stream(
     size = 0
     decode_seen = 0
     event = checker.event
+    gaps = _Gaps(profile.framing_rule, interaction)
     for chunk in chunks:
         size += len(chunk)
+        gaps.add(chunk)
         for sse_event in parser.feed(chunk):
             found = event(index, sse_event)
             index += 1
+            if sse_event.line != gaps.expected_line:
+                found = [*gaps.between(sse_event), *found]
+            gaps.passed(sse_event)
             if found:
                 for finding in found:
                     kept = keep(finding)
@@ -191,7 +196,7 @@ def _check_stream(
             for issue in parser.decode_errors[decode_seen:]:
                 kept = keep(
                     Finding(
-                        "F1",
+                        profile.framing_rule,
                         Severity.ERROR,
                         "bytes that are not valid UTF-8 (replaced with U+FFFD)",
                         interaction,
@@ -207,6 +212,10 @@ def _check_stream(
                     yield kept
             decode_seen = len(parser.decode_errors)
     parser.close()
+    for finding in gaps.after_last():
+        kept = keep(finding)
+        if kept is not None:
+            yield kept
     stats.streams += 1
     stats.events += index
     cut = _cut_reason(outcome[0], outcome[1], parser.unfinished)
@@ -223,6 +232,118 @@ def _check_stream(
             source=None,
         )
     yield _Carry(checker.carry())
+
+
+class _Gaps:
+    """Lines between events that no event came from: a block without data, a stray line.
+
+    The parser rightly drops a block without ``data`` (``event: x`` alone): clients never see
+    it, so a validator must say so. Each event's expected first line follows from the one
+    before; only when an event starts later are the bytes in between looked at (they are
+    still in the last chunks, which is all this keeps).
+    """
+
+    __slots__ = ("chunks", "expected_line", "interaction", "previous", "rule", "size")
+
+    def __init__(self, rule: str, interaction: int | None) -> None:
+        self.rule = rule
+        self.interaction = interaction
+        self.chunks: list[tuple[int, bytes]] = []  # (offset, data) from the previous event on
+        self.size = 0
+        self.previous: ServerSentEvent | None = None
+        self.expected_line = 1
+
+    def add(self, chunk: bytes) -> None:
+        self.chunks.append((self.size, chunk))
+        self.size += len(chunk)
+
+    def passed(self, event: ServerSentEvent) -> None:
+        """Note ``event``: the next one should start right after its block."""
+        self.previous = event
+        # its event line (unless unnamed), its data lines, the blank line
+        self.expected_line = event.line + event.data.count("\n") + 2 + (event.event != "message")
+        chunks = self.chunks
+        while len(chunks) > 1 and chunks[1][0] <= event.offset:
+            del chunks[0]
+
+    def between(self, event: ServerSentEvent) -> list[Finding]:
+        """Findings about the lines before ``event`` that are not part of any event."""
+        return self._scan(event.offset)
+
+    def after_last(self) -> list[Finding]:
+        """Findings about complete blocks after the last event."""
+        return self._scan(self.size)
+
+    def _scan(self, end: int) -> list[Finding]:
+        previous = self.previous
+        start, line = (previous.offset, previous.line) if previous else (0, 1)
+        data = (
+            b"".join(chunk for _, chunk in self.chunks)[
+                start - self.chunks[0][0] : end - self.chunks[0][0]
+            ]
+            if self.chunks
+            else b""
+        )
+        if len(data) > 1 << 20:
+            return []  # a megabyte of non-events: the parser's own findings say enough
+        found: list[Finding] = []
+        in_previous = previous is not None
+        block: list[tuple[bytes, int, int]] = []  # (field line, offset, line)
+        offset = start
+        for raw in data.splitlines(keepends=True):
+            text = raw.rstrip(b"\r\n")
+            if not text:
+                if not in_previous and block:
+                    found.extend(self._judge(block))
+                in_previous = False
+                block = []
+            elif not in_previous and not text.startswith(b":"):
+                block.append((text, offset, line))
+            offset += len(raw)
+            line += 1
+        return found
+
+    def _judge(self, block: list[tuple[bytes, int, int]]) -> list[Finding]:
+        names = [text.split(b":", 1)[0] for text, _, _ in block]
+        if b"data" in names:
+            return []
+        _, offset, line = block[0]
+        excerpt = " ".join(text.decode("utf-8", "replace") for text, _, _ in block)[:120]
+        if b"event" in names:
+            name = (
+                block[names.index(b"event")][0].split(b":", 1)[1].strip().decode("utf-8", "replace")
+            )
+            return [
+                Finding(
+                    self.rule,
+                    Severity.ERROR,
+                    f"an event block ({name}) without a "
+                    "data line: it is never dispatched, so no client sees it",
+                    self.interaction,
+                    None,
+                    offset,
+                    line,
+                    None,
+                    excerpt,
+                    "SPEC",
+                )
+            ]
+        if set(names) <= {b"id", b"retry"}:
+            return []
+        return [
+            Finding(
+                self.rule,
+                Severity.WARNING,
+                f"lines that are not SSE fields ({excerpt[:40]!r}): clients ignore them",
+                self.interaction,
+                None,
+                offset,
+                line,
+                None,
+                excerpt,
+                "SPEC",
+            )
+        ]
 
 
 @dataclass(slots=True)
@@ -292,10 +413,11 @@ def iter_findings(
 
 
 def _order(finding: Finding) -> tuple[int, int, int]:
+    # Body order: by byte offset (findings between events sit where they are), then event.
     return (
         finding.interaction if finding.interaction is not None else -1,
-        finding.event_index if finding.event_index is not None else 1 << 62,
         finding.offset if finding.offset is not None else 1 << 62,
+        finding.event_index if finding.event_index is not None else 1 << 62,
     )
 
 

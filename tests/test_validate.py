@@ -33,12 +33,13 @@ def errors(findings: list) -> set[tuple[str, int | None]]:  # type: ignore[type-
 
 #: What each defective official example must give, exactly. The defects (CONTRACT.md): run
 #: payloads with an extra "}" (F1; the rules still read the object before it), a
-#: thread.run.completed without a data: line (the event is never dispatched, so the stream
-#: reaches done without a final run event: R3), and elided deltas ("..." lines, which are not
-#: SSE fields), so the streamed text or arguments do not add up (A1/A5). The timestamp changes
-#: between snapshots sit in the undispatched thread.run.completed, so no R6 shows.
+#: thread.run.completed without a data: line (F1 at that block, which is never dispatched, so
+#: the stream also reaches done without a final run event: R3), and elided deltas ("..."
+#: lines, which are not SSE fields: an F1 warning), so the streamed text or arguments do not
+#: add up (A1/A5). The timestamp changes between snapshots sit in the undispatched
+#: thread.run.completed, so no R6 shows.
 OFFICIAL = {
-    "official-create-thread-and-run": {("A1", 11), ("R3", 13)},
+    "official-create-thread-and-run": {("A1", 11), ("R3", 13), ("F1", None)},
     "official-create-thread-and-run-functions": {
         ("F1", 1),
         ("F1", 2),
@@ -49,7 +50,7 @@ OFFICIAL = {
     "official-create-run": {("F1", 0), ("F1", 1), ("F1", 2), ("F1", 12), ("A1", 10)},
     "official-create-run-functions": {("F1", 0), ("F1", 1), ("F1", 2), ("F1", 12), ("A1", 10)},
     "official-submit-tool-outputs": {("F1", 1), ("F1", 2), ("F1", 14), ("A1", 12)},
-    "library-create-and-run": {("A1", 11), ("R3", 13)},
+    "library-create-and-run": {("A1", 11), ("R3", 13), ("F1", None)},
     "library-create-and-run-functions": {("F1", 1), ("F1", 2), ("F1", 3), ("F1", 11), ("A5", 11)},
 }
 
@@ -59,6 +60,15 @@ def test_official_examples_fail_with_exactly_their_known_defects(name: str) -> N
     result = validate_file(CASSETTES / "official" / f"{name}.jsonl")
     assert not result.ok
     assert errors(result.findings) == OFFICIAL[name]
+
+
+def test_the_missing_data_line_and_the_elisions_are_located() -> None:
+    findings = validate_file(CASSETTES / "official" / "official-create-thread-and-run.jsonl")
+    (dataless,) = [f for f in findings.findings if f.rule == "F1" and f.is_error]
+    assert (dataless.offset, dataless.line, dataless.event_index) == (4900, 42, None)
+    assert "thread.run.completed" in dataless.message and "never dispatched" in dataless.message
+    (elided,) = [f for f in findings.findings if f.rule == "F1" and not f.is_error]
+    assert elided.line == 28 and "'...'" in elided.message
 
 
 def test_the_spec_examples_hold_fifteen_payloads_with_an_extra_brace() -> None:
@@ -214,6 +224,35 @@ def test_raw_files_stream_in_blocks_with_the_same_findings(
     assert whole.findings == small.findings
     assert errors(small.findings) == {("A1", 9)}
     assert small.events == 13 and small.streams == 1
+
+
+def test_lines_between_events_are_checked_whatever_the_chunking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import recorder.validate as module
+
+    data = body(message_run())
+    marker = data.index(b"event: thread.message.delta")
+    extra = b"event: thread.message.delta\n\n: keep-alive\nid: 7\n\nfoo: bar\n\n"
+    data = data[:marker] + extra + data[marker:] + b"event: done\n"
+    path = tmp_path / "gaps.sse"
+    path.write_bytes(data)
+    expected = {
+        (marker, Severity.ERROR, "an event block (thread.message.delta) without a data line"),
+        (marker + extra.index(b"foo"), Severity.WARNING, "lines that are not SSE fields"),
+    }
+    for size in (1 << 20, 5):
+        monkeypatch.setattr(module, "BLOCK_SIZE", size)
+        result = validate_file(path)
+        found = {
+            (f.offset, f.severity, f.message.split(" ('")[0].split(":")[0])
+            for f in result.findings
+            if f.rule == "F1"
+        }
+        assert found == expected, size
+        # the unfinished "event: done" at the end is something after done, not a dataless block
+        (after,) = [f for f in result.findings if f.rule == "F2"]
+        assert after.event_index == 12 and "goes on after done" in after.message
 
 
 def test_any_chunking_gives_the_same_findings() -> None:

@@ -107,6 +107,9 @@ class Profile:
     enclosures: tuple[Enclosure, ...]
     endpoints: tuple[Endpoint, ...]
     checker: Callable[[StreamSetup], StreamChecker]
+    #: Rule id for framing problems found below the events (invalid UTF-8, a block without
+    #: data that was never dispatched, stray lines).
+    framing_rule: str = "F1"
 
     def endpoint_for(self, request: RecordedRequest | None) -> tuple[str | None, dict[str, str]]:
         """The stream shape and path facts of ``request`` (``(None, {})`` when unknown)."""

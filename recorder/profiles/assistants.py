@@ -423,9 +423,11 @@ class AssistantsChecker:
                 "SPEC",
             )
             return
+        self.index, self.ev = self.done_index, self.done
         if self.after_done > 1:
-            self.index, self.ev = self.done_index, self.done
             yield self.found("F2", f"{self.after_done} events follow done")
+        if cut is not None and "unfinished" in cut:
+            yield self.found("F2", f"the body goes on after done: {cut}")
         if self.error_index is not None:
             return  # E2: a stream cut by an error event is not held to completeness
         self.index, self.ev, self.payload = self.done_index, self.done, None
