@@ -152,7 +152,7 @@ def _parse_one(token: str, spec: str) -> Fault:
     if name not in FAULT_HELP:
         raise _usage(f"unknown fault {name!r}", spec)
     if name == "drop-done":
-        if rest or token != name:
+        if rest or token.lower() != name:
             raise _usage("drop-done takes no argument", spec)
         return Fault(name)
     if name in _VALUE_FAULTS:
