@@ -146,6 +146,9 @@ class InteractionRecording:
         self.chunk_count = 0
         self.size = 0
         self.outcome: Outcome | None = None
+        # chunk() and end() may race (a transport draining in a thread): never a chunk
+        # record after the end record.
+        self._lock = threading.Lock()
 
     def now(self) -> float:
         """Seconds since the request started."""
@@ -165,22 +168,24 @@ class InteractionRecording:
 
     def chunk(self, data: bytes, t: float | None = None) -> None:
         """A body chunk arrived (``t``: its arrival time, by default now)."""
-        if not data or self.ended:
-            return
-        self.chunk_count += 1
-        self.size += len(data)
-        ready = self._chunks.feed(data, self.now() if t is None else t)
-        if ready:
-            self.owner._write_chunks(self.index, ready)
+        with self._lock:
+            if not data or self.ended:
+                return
+            self.chunk_count += 1
+            self.size += len(data)
+            ready = self._chunks.feed(data, self.now() if t is None else t)
+            if ready:
+                self.owner._write_chunks(self.index, ready)
 
     def end(self, outcome: Outcome = "complete", detail: str | None = None) -> None:
         """The body ended; only the first call counts."""
-        if self.ended:
-            return
-        t = self.now()
-        self.outcome = outcome
-        self.owner._write_chunks(self.index, self._chunks.flush())
-        self.owner._write_end(self.index, outcome, t, detail)
+        with self._lock:
+            if self.ended:
+                return
+            t = self.now()
+            self.outcome = outcome
+            self.owner._write_chunks(self.index, self._chunks.flush())
+            self.owner._write_end(self.index, outcome, t, detail)
 
     def fail(self, error: BaseException) -> Outcome:
         """The body ended with ``error``: record the outcome it means and return it."""

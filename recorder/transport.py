@@ -8,8 +8,13 @@
 The body is never buffered: each chunk is written to the cassette (redacted) and handed to
 the caller as the wrapped transport yields it, with its arrival time. If the body ends with an
 error (the upstream hangs up, resets, times out), what arrived is kept, the outcome is
-recorded, and the error reaches the caller unchanged. Closing a response before its end is
-recorded as ``client-disconnected``.
+recorded, and the error reaches the caller unchanged. A caller that closes the response early
+gets ``drain_grace`` seconds (0.1) of reading on its behalf: a body whose end was already on
+the way (the ``openai`` library closes right after ``data: [DONE]``) is recorded ``complete``
+with every byte; a body still going after that is recorded ``client-disconnected``.
+
+Cassette writes are synchronous (a small append and a flush per chunk), also in the async
+transport: a chunk is on disk before the caller sees it.
 
 The same classes serve ``httpx`` and its fork ``httpx2`` (used by ``openai`` 3.x): they only
 use the transport/response/stream protocol, take the module of each request to build the
@@ -24,7 +29,9 @@ upstream that compresses anyway is recorded raw, with its ``content-encoding`` h
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -61,13 +68,19 @@ def _recorded(request: Any, body: bytes) -> RecordedRequest:
 class _SyncRecordingStream:
     """Yields the wrapped stream's chunks, recording each first."""
 
-    def __init__(self, stream: Any, recording: InteractionRecording) -> None:
+    def __init__(
+        self, stream: Any, recording: InteractionRecording, sock: Any, grace: float
+    ) -> None:
         self._stream = stream
         self._recording = recording
+        self._socket = sock
+        self._grace = grace
+        self._iterator: Iterator[bytes] | None = None
 
     def __iter__(self) -> Iterator[bytes]:
+        self._iterator = iter(self._stream)
         try:
-            for chunk in self._stream:
+            for chunk in self._iterator:
                 self._recording.chunk(chunk)
                 yield chunk
         except GeneratorExit:
@@ -78,20 +91,55 @@ class _SyncRecordingStream:
         self._recording.end("complete")
 
     def close(self) -> None:
+        if not self._recording.ended:
+            self._drain()
         self._recording.end("client-disconnected", _CALLER_CLOSED)
         self._stream.close()
 
+    def _drain(self) -> None:
+        """The caller closed before the end: keep reading for up to ``grace`` seconds, so a
+        body whose end had already arrived (``openai`` stops at ``data: [DONE]`` and closes)
+        is recorded ``complete``. Reading happens in a thread; if the grace runs out, the
+        socket is shut down to wake it. Without a socket to shut down, nothing is drained."""
+        if self._socket is None or self._grace <= 0:
+            return
+        iterator = self._iterator if self._iterator is not None else iter(self._stream)
+        finished = threading.Event()
+
+        def drain() -> None:
+            try:
+                for chunk in iterator:
+                    self._recording.chunk(chunk)
+                self._recording.end("complete")
+            except BaseException as error:  # recorded, and the thread ends
+                if not self._recording.ended:
+                    self._recording.fail(error)
+            finally:
+                finished.set()
+
+        threading.Thread(target=drain, name="sse-recorder drain", daemon=True).start()
+        if not finished.wait(self._grace):
+            self._recording.end("client-disconnected", _CALLER_CLOSED)
+            with contextlib.suppress(OSError, AttributeError, ValueError):
+                self._socket.shutdown(socket.SHUT_RDWR)
+            finished.wait(5)
+
 
 class _AsyncRecordingStream:
-    """The async twin of ``_SyncRecordingStream``."""
+    """The async twin of ``_SyncRecordingStream`` (drains with a cancel scope, no thread)."""
 
-    def __init__(self, stream: Any, recording: InteractionRecording) -> None:
+    def __init__(
+        self, stream: Any, recording: InteractionRecording, sock: Any, grace: float
+    ) -> None:
         self._stream = stream
         self._recording = recording
+        self._grace = grace
+        self._iterator: AsyncIterator[bytes] | None = None
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        self._iterator = self._stream.__aiter__()
         try:
-            async for chunk in self._stream:
+            async for chunk in self._iterator:
                 self._recording.chunk(chunk)
                 yield chunk
         except GeneratorExit:
@@ -102,6 +150,17 @@ class _AsyncRecordingStream:
         self._recording.end("complete")
 
     async def aclose(self) -> None:
+        if not self._recording.ended and self._grace > 0:
+            import anyio
+
+            iterator = self._iterator if self._iterator is not None else self._stream.__aiter__()
+            with anyio.move_on_after(self._grace):
+                try:
+                    async for chunk in iterator:
+                        self._recording.chunk(chunk)
+                    self._recording.end("complete")
+                except Exception as error:  # recorded; closing goes on
+                    self._recording.fail(error)
         self._recording.end("client-disconnected", _CALLER_CLOSED)
         await self._stream.aclose()
 
@@ -109,7 +168,9 @@ class _AsyncRecordingStream:
 _STREAM_TYPES: dict[tuple[str, bool], type[Any]] = {}
 
 
-def _wrap(package: ModuleType, stream: Any, recording: InteractionRecording, *, sync: bool) -> Any:
+def _wrap(
+    package: ModuleType, response: Any, recording: InteractionRecording, *, sync: bool, grace: float
+) -> Any:
     """The recording wrapper as a subclass of the package's own ``(Sync|Async)ByteStream``
     (httpx checks the stream type with ``isinstance``)."""
     key = (package.__name__, sync)
@@ -118,7 +179,9 @@ def _wrap(package: ModuleType, stream: Any, recording: InteractionRecording, *, 
         mixin = _SyncRecordingStream if sync else _AsyncRecordingStream
         base = package.SyncByteStream if sync else package.AsyncByteStream
         kind = _STREAM_TYPES[key] = type(f"Recording{base.__name__}", (mixin, base), {})
-    return kind(stream, recording)
+    network = response.extensions.get("network_stream")
+    sock = network.get_extra_info("socket") if network is not None else None
+    return kind(response.stream, recording, sock, grace)
 
 
 class _RecordingBase:
@@ -131,7 +194,9 @@ class _RecordingBase:
         profile: str | None = None,
         append: bool = False,
         durable: bool = False,
+        drain_grace: float = 0.1,
     ) -> None:
+        self.drain_grace = drain_grace
         self.recorder = CassetteRecorder(
             cassette, redactor=redactor, profile=profile, append=append, durable=durable
         )
@@ -171,7 +236,7 @@ class RecordingTransport(_RecordingBase, httpx.BaseTransport):
             recording.fail(error)
             raise
         recording.response(response.status_code, _headers(response.headers))
-        response.stream = _wrap(package, response.stream, recording, sync=True)
+        response.stream = _wrap(package, response, recording, sync=True, grace=self.drain_grace)
         return cast(httpx.Response, response)
 
     def close(self) -> None:
@@ -195,7 +260,7 @@ class AsyncRecordingTransport(_RecordingBase, httpx.AsyncBaseTransport):
             recording.fail(error)
             raise
         recording.response(response.status_code, _headers(response.headers))
-        response.stream = _wrap(package, response.stream, recording, sync=False)
+        response.stream = _wrap(package, response, recording, sync=False, grace=self.drain_grace)
         return cast(httpx.Response, response)
 
     async def aclose(self) -> None:

@@ -153,9 +153,9 @@ def test_openai_assistant_event_handler(
     assert [i.request.path for i in cassette.interactions] == ["/v1/threads/runs", SUBMIT]
     for number, key in enumerate([("POST", "/v1/threads/runs"), ("POST", SUBMIT)]):
         assert chunks_of(path, number) == list(SCRIPTS[key].chunks)
-        # the library stops reading at `data: [DONE]` and closes the response before the
-        # body's end is seen: the recording says so instead of pretending it saw the end
-        assert cassette.interactions[number].outcome == "client-disconnected"
+        # the library stops reading at `data: [DONE]` and closes the response: the transport
+        # reads the end that was already on its way, so the body is recorded complete
+        assert cassette.interactions[number].outcome == "complete"
     assert first.names[0] == "thread.created" and first.names[-1] == "thread.run.requires_action"
     assert second.names[-1] == "thread.run.completed"
     assert "sk-fake-openai-key-123" not in path.read_text()
@@ -244,16 +244,58 @@ def test_connection_refused(tmp_path: Path) -> None:
 
 
 def test_caller_closing_early(tmp_path: Path, upstream: tuple[str, Upstream]) -> None:
-    url, _ = upstream
+    """A body still going when the caller closes it: after the drain grace, the recording
+    says the caller hung up, and the upstream sees the connection go away."""
+    url, app = upstream
+    app.disconnected.clear()
     path = tmp_path / "early.jsonl"
     with (
-        httpx.Client(transport=RecordingTransport(path)) as client,
-        client.stream("POST", url + THREAD_RUNS) as response,
+        httpx.Client(transport=RecordingTransport(path, drain_grace=0.05)) as client,
+        client.stream("GET", url + "/hold") as response,
     ):
         first = next(response.iter_raw())
     interaction = load_cassette(path).interactions[0]
     assert interaction.outcome == "client-disconnected"
-    assert interaction.chunks[0].data == first
+    assert interaction.chunks[0].data == first == b"data: 1\n\n"
+    assert app.disconnected.wait(10)
+
+
+def test_async_caller_closing_early(tmp_path: Path, upstream: tuple[str, Upstream]) -> None:
+    url, _ = upstream
+    path = tmp_path / "early-async.jsonl"
+
+    async def stream() -> bytes:
+        transport = AsyncRecordingTransport(path, drain_grace=0.05)
+        async with (
+            httpx.AsyncClient(transport=transport) as client,
+            client.stream("GET", url + "/hold") as response,
+        ):
+            async for chunk in response.aiter_raw():
+                return chunk
+        raise AssertionError("no chunk")
+
+    assert asyncio.run(stream()) == b"data: 1\n\n"
+    interaction = load_cassette(path).interactions[0]
+    assert (interaction.outcome, interaction.body) == ("client-disconnected", b"data: 1\n\n")
+
+
+def test_closing_after_the_last_event_drains_the_end(
+    tmp_path: Path, upstream: tuple[str, Upstream]
+) -> None:
+    url, _ = upstream
+    path = tmp_path / "drained.jsonl"
+    sent = list(SCRIPTS[("POST", THREAD_RUNS)].chunks)
+    with (
+        httpx.Client(transport=RecordingTransport(path)) as client,
+        client.stream("POST", url + THREAD_RUNS) as response,
+    ):
+        for chunk, expected in zip(response.iter_raw(), sent, strict=False):
+            assert chunk == expected
+            if chunk.endswith(b"data: [DONE]\n\n"):
+                break  # like the openai library: stop at [DONE], close before the end
+    interaction = load_cassette(path).interactions[0]
+    assert interaction.outcome == "complete"
+    assert [c.data for c in interaction.chunks] == sent
 
 
 def test_redaction_and_append(tmp_path: Path, upstream: tuple[str, Upstream]) -> None:
