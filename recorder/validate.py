@@ -277,15 +277,13 @@ class _Gaps:
     def _scan(self, end: int) -> list[Finding]:
         previous = self.previous
         start, line = (previous.offset, previous.line) if previous else (0, 1)
-        data = (
-            b"".join(chunk for _, chunk in self.chunks)[
-                start - self.chunks[0][0] : end - self.chunks[0][0]
-            ]
-            if self.chunks
-            else b""
-        )
-        if len(data) > 1 << 20:
+        if end - start > 1 << 20:
             return []  # a megabyte of non-events: the parser's own findings say enough
+        data = b"".join(
+            chunk[max(start - at, 0) : end - at]
+            for at, chunk in self.chunks
+            if at < end and at + len(chunk) > start
+        )
         found: list[Finding] = []
         in_previous = previous is not None
         block: list[tuple[bytes, int, int]] = []  # (field line, offset, line)
@@ -503,9 +501,7 @@ def validate_paths(
             progress(number, name)
         try:
             yield validate_file(name, profile=profile, strict=strict, config=config)
-        except ProfileError:
-            raise
-        except RecorderError as error:
+        except RecorderError as error:  # unreadable, or a profile this installation lacks
             where = "" if error.path is None else f"line {error.line}: " if error.line else ""
             yield FileResult(name, error=where + error.message if error.path else str(error))
         except OSError as error:

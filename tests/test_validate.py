@@ -366,3 +366,22 @@ def test_missing_files_raise_not_found() -> None:
     with pytest.raises(CassetteNotFoundError):
         validate_file("/nonexistent/run.sse")
     assert FileResult("x").ok
+
+
+def test_keep_alive_comments_between_events_are_fine(tmp_path: Path) -> None:
+    events = message_run()
+    data = b"".join(b": ping\n\n" + body([event]) for event in events)
+    path = tmp_path / "pings.sse"
+    path.write_bytes(data)
+    result = validate_file(path)
+    assert result.ok and result.findings == [] and result.events == len(events)
+
+
+def test_a_cassette_of_an_unknown_profile_is_a_file_error(tmp_path: Path) -> None:
+    cassette = _wrap(CREATE_RUN, body(message_run()))
+    cassette.profile = "responses-v9"
+    cassette.save(tmp_path / "other.jsonl")
+    (tmp_path / "good.sse").write_bytes(body(message_run()))
+    results = list(validate_paths([tmp_path]))
+    assert [r.ok for r in results] == [True, False]
+    assert "unknown profile 'responses-v9'" in (results[1].error or "")
