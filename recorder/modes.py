@@ -223,7 +223,7 @@ class CassetteSession:
             from recorder.proxy import SERVER_OPTIONS, RecordingProxy
 
             if not self.upstream:
-                raise MissingCassetteError(
+                raise UsageError(
                     f"{self.nodeid}: recording through a server needs the real server's URL: "
                     "set upstream= in @pytest.mark.sse_cassette or in the sse_config fixture"
                 )

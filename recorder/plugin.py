@@ -34,9 +34,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
@@ -55,6 +55,7 @@ __all__ = [
 ]
 
 _CASSETTE_SUFFIXES = (".jsonl", ".sse", ".cassette")
+T = TypeVar("T")
 
 
 #: The record modes (``recorder.modes.RecordMode``), listed here so that checking an option
@@ -380,36 +381,47 @@ def _cassette_dir(config: pytest.Config, sse_config: dict[str, Any]) -> Path:
     return Path(config.rootpath, os.fspath(configured))
 
 
+def _hand_out(factory: Callable[[], T]) -> T:
+    """Call ``factory``; a ``RecorderError`` (bad setting, unreadable cassette) fails the test
+    with its one-line message instead of a traceback."""
+    from recorder.errors import RecorderError
+
+    try:
+        return factory()
+    except RecorderError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
 @pytest.fixture
 def sse_transport(sse_cassette: CassetteSession) -> httpx.BaseTransport:
     """An httpx transport that records to or replays from this test's cassette."""
-    return sse_cassette.transport()
+    return _hand_out(sse_cassette.transport)
 
 
 @pytest.fixture
 def sse_async_transport(sse_cassette: CassetteSession) -> httpx.AsyncBaseTransport:
     """The async twin of ``sse_transport``."""
-    return sse_cassette.async_transport()
+    return _hand_out(sse_cassette.async_transport)
 
 
 @pytest.fixture
 def sse_client(sse_cassette: CassetteSession) -> Iterator[httpx.Client]:
     """An ``httpx.Client`` on ``sse_transport`` (base URL: the upstream, when configured)."""
-    with sse_cassette.client() as client:
+    with _hand_out(sse_cassette.client) as client:
         yield client
 
 
 @pytest.fixture
 def sse_async_client(sse_cassette: CassetteSession) -> httpx.AsyncClient:
     """An ``httpx.AsyncClient`` on ``sse_async_transport``; use it as ``async with``."""
-    return sse_cassette.async_client()
+    return _hand_out(sse_cassette.async_client)
 
 
 @pytest.fixture
 def sse_base_url(sse_cassette: CassetteSession) -> str:
     """URL of a server on 127.0.0.1 that replays (or records through to the upstream) this
     test's cassette: point any network client at it, e.g. ``OpenAI(base_url=... + "/v1")``."""
-    return sse_cassette.base_url()
+    return _hand_out(sse_cassette.base_url)
 
 
 @pytest.fixture

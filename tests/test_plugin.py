@@ -37,15 +37,17 @@ def _entry_point_installed() -> bool:
     return any(entry.value == "recorder.plugin" for entry in entry_points(group="pytest11"))
 
 
-#: Until the ``pytest11`` entry point is installed, load the plugin by name.
-LOAD = [] if _entry_point_installed() else ["-p", "recorder.plugin"]
+#: Until the ``pytest11`` entry point is installed, load the plugin by name. Hypothesis's
+#: plugin is left out: it costs about two seconds of CPU per in-process pytest run.
+ADDOPTS = ["-p", "no:hypothesispytest"] + (
+    [] if _entry_point_installed() else ["-p", "recorder.plugin"]
+)
 
 
 @pytest.fixture
 def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """pytester whose runs load the plugin (in-process and in xdist workers alike)."""
-    if LOAD:
-        monkeypatch.setenv("PYTEST_ADDOPTS", " ".join(LOAD))
+    monkeypatch.setenv("PYTEST_ADDOPTS", " ".join(ADDOPTS))
     return pytester
 
 
@@ -176,29 +178,51 @@ def test_async_client_records_and_replays(
     pytester.runpytest().assert_outcomes(passed=1)
 
 
-def test_openai_library_replays_through_the_base_url(pytester: pytest.Pytester) -> None:
-    target = pytester.path / "fixtures" / "cassettes" / "runs.jsonl"
-    target.parent.mkdir(parents=True)
-    shutil.copy(RUN, target)
-    pytester.makepyfile(
-        test_module="""
-        import openai
-        import pytest
+OPENAI_TEST = """
+import openai
+import pytest
 
-        @pytest.mark.sse_cassette("runs")
-        def test_run(sse_base_url):
-            client = openai.OpenAI(base_url=sse_base_url + "/v1", api_key="sk-test")
-            with client.beta.threads.runs.stream(
-                thread_id="thread_Wq2ScOs1iInUsyhUUDmN5NZH", assistant_id="asst_x"
-            ) as stream:
-                stream.until_done()
-                run = stream.get_final_run()
-                messages = stream.get_final_messages()
-            assert run.status == "completed"
-            assert messages[0].content[0].text.value.startswith("Hello!")
-        """
+@pytest.mark.sse_cassette("runs", upstream="{upstream}")
+def test_run(sse_base_url):
+    client = openai.OpenAI(base_url=sse_base_url + "/v1", api_key="sk-test", max_retries=0)
+    for thread in {threads!r}:
+        with client.beta.threads.runs.stream(thread_id=thread, assistant_id="asst_x") as stream:
+            stream.until_done()
+            assert stream.get_final_run().status == "completed"
+"""
+RUN_THREAD = RUN_PATH.split("/")[3]
+SEARCH_THREAD = SEARCH_PATH.split("/")[3]
+
+
+def test_openai_library_records_and_replays_through_the_base_url(
+    pytester: pytest.Pytester, upstream: BackgroundServer
+) -> None:
+    cassette = pytester.path / "fixtures" / "cassettes" / "runs.jsonl"
+    pytester.makepyfile(test_module=OPENAI_TEST.format(upstream=upstream.url, threads=[RUN_THREAD]))
+    pytester.runpytest(
+        "--sse-record-mode=once", "-W", "ignore::DeprecationWarning"
+    ).assert_outcomes(passed=1)
+    recorded = load_cassette(cassette)
+    assert [i.request.path for i in recorded.interactions] == [RUN_PATH]
+    assert recorded.interactions[0].body == load_cassette(RUN).interactions[0].body
+    assert recorded.interactions[0].request.header("authorization") != "Bearer sk-test"
+    # new_episodes through the server: the known run replays, the new one is recorded.
+    pytester.makepyfile(
+        test_module=OPENAI_TEST.format(upstream=upstream.url, threads=[RUN_THREAD, SEARCH_THREAD])
     )
+    pytester.runpytest(
+        "--sse-record-mode=new_episodes", "-W", "ignore::DeprecationWarning"
+    ).assert_outcomes(passed=1)
+    assert [i.request.path for i in load_cassette(cassette).interactions] == [RUN_PATH, SEARCH_PATH]
+    upstream.stop()
     pytester.runpytest("-W", "ignore::DeprecationWarning").assert_outcomes(passed=1)
+
+
+def test_recording_through_the_base_url_needs_an_upstream(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_module="def test_run(sse_base_url): pass")
+    result = pytester.runpytest("--sse-record-mode=once")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*recording through a server needs the real server's URL*"])
 
 
 def test_a_broken_stream_is_caught_when_recorded(pytester: pytest.Pytester) -> None:
