@@ -46,8 +46,9 @@ __all__ = [
 #: What a replayer accepts: a loaded cassette, a path (file or directory), or several.
 CassetteSource = Cassette | str | os.PathLike[str] | Sequence[Cassette | str | os.PathLike[str]]
 
-#: Headers that describe one connection or one encoding of the body, not the response: they
-#: are never replayed (RFC 9110 section 7.6.1, plus length and codings the server redoes).
+#: Headers that describe one connection, not the response: never replayed (RFC 9110 section
+#: 7.6.1), nor the length, which the server's own framing replaces. ``content-encoding`` stays:
+#: a cassette keeps the bytes as they came, compressed if the upstream compressed them.
 HOP_BY_HOP = frozenset(
     {
         "connection",
@@ -61,7 +62,6 @@ HOP_BY_HOP = frozenset(
         "transfer-encoding",
         "upgrade",
         "content-length",
-        "content-encoding",
     }
 )
 
