@@ -21,8 +21,12 @@ from typing import Any
 
 import httpx
 
-from recorder.cassette import RecordedRequest
+from recorder.cassette import Cassette, RecordedRequest, load_cassette
 from recorder.errors import UsageError
+from recorder.matching import Matcher
+from recorder.replay import Replayer, ReplayPlan
+from recorder.replay_transport import AsyncReplayTransport, ReplayTransport
+from recorder.transport import AsyncRecordingTransport, RecordingTransport
 
 __all__ = [
     "AsyncEpisodeTransport",
@@ -32,7 +36,6 @@ __all__ = [
     "MissingCassetteError",
     "RecordMode",
     "RecordedContractError",
-    "parse_mode",
 ]
 
 
@@ -45,20 +48,8 @@ class RecordMode(StrEnum):
     ONCE = "once"
     #: Replay the requests that match a recorded one; record (append) the others.
     NEW_EPISODES = "new_episodes"
-    #: Record every time, overwriting the cassette.
+    #: Record every time; the new recording replaces the cassette when the test passes.
     ALL = "all"
-
-
-_ALLOWED = ", ".join(mode.value for mode in RecordMode)
-
-
-def parse_mode(value: object, where: str) -> RecordMode:
-    """``value`` as a ``RecordMode`` (``new-episodes`` too); a ``UsageError`` naming ``where``
-    and the allowed modes otherwise."""
-    try:
-        return RecordMode(str(value).replace("-", "_"))
-    except ValueError:
-        raise UsageError(f"{where}: unknown record mode {value!r}; allowed: {_ALLOWED}") from None
 
 
 class MissingCassetteError(Exception):
@@ -91,6 +82,9 @@ class CassetteSession:
     instant: bool = True
     #: How to rerun this test to record the cassette (shown when it is missing).
     record_hint: str = ""
+    #: Which request fields must match a recording (``recorder.matching``; default
+    #: ``method,path``).
+    match_on: str | None = None
     recording: bool = field(init=False)
     replaying: bool = field(init=False)
     #: Where recorders write: the cassette, or a file beside it in mode ``all``.
@@ -98,7 +92,7 @@ class CassetteSession:
     _before: tuple[int, int] | None = field(init=False, default=None)
     _closers: list[Callable[[], None]] = field(init=False, default_factory=list)
     _spools: list[Path] = field(init=False, default_factory=list)
-    _replay: Any = field(init=False, default=None)
+    _replay: Replayer | None = field(init=False, default=None)
     #: Why each request that had no recording was not matched (answered 404 in replay).
     misses: list[str] = field(init=False, default_factory=list)
 
@@ -122,40 +116,23 @@ class CassetteSession:
 
     # ---------------------------------------------------------------- building blocks
 
-    def _replayer(self) -> Any:
-        """One replayer per test, remembering the requests it had no recording for."""
+    def _replayer(self) -> Replayer:
+        """One replayer per test (shared by its transports and server)."""
         if self._replay is None:
-            from recorder.replay import Replayer
-
-            class WatchingReplayer(Replayer):
-                def respond(self, request: RecordedRequest) -> Any:
-                    plan = super().respond(request)
-                    if plan.status == 404 and b'"sse_recorder_no_match"' in plan.body:
-                        misses.append(json.loads(plan.body)["error"]["message"])
-                    return plan
-
-            misses = self.misses
-            self._replay = WatchingReplayer(self.path, instant=self.instant)
+            self._replay = _WatchingReplayer(
+                self.path, self.misses, instant=self.instant, matcher=self.match_on
+            )
         return self._replay
 
     def _known(self) -> Callable[[RecordedRequest], bool]:
-        from recorder.matching import Matcher
-        from recorder.replay import load_cassettes
-
-        recorded = [
-            interaction.request
-            for cassette in load_cassettes(self.path)
-            for interaction in cassette.interactions
-        ]
-        matcher = Matcher.parse(None)
+        """Whether a request has a recording (new_episodes replays those, records the rest)."""
+        recorded = [interaction.request for interaction in load_cassette(self.path).interactions]
+        matcher = Matcher.parse(self.match_on)
         return lambda request: any(matcher.matches(old, request) for old in recorded)
 
     def transport(self, upstream: httpx.BaseTransport | None = None) -> httpx.BaseTransport:
         """An httpx transport for this test (``upstream``: where recording sends requests;
         default a real ``httpx.HTTPTransport``)."""
-        from recorder.replay_transport import ReplayTransport
-        from recorder.transport import RecordingTransport
-
         transport: httpx.BaseTransport
         if self.recording:
             # append=True: keep what new_episodes replays, and what another recorder of
@@ -177,9 +154,6 @@ class CassetteSession:
         self, upstream: httpx.AsyncBaseTransport | None = None
     ) -> httpx.AsyncBaseTransport:
         """The async twin of ``transport``; close it (or its client) inside the test's loop."""
-        from recorder.replay_transport import AsyncReplayTransport
-        from recorder.transport import AsyncRecordingTransport
-
         transport: httpx.AsyncBaseTransport
         if self.recording:
             recorder = AsyncRecordingTransport(
@@ -244,8 +218,6 @@ class CassetteSession:
         return ReplayServer(self._replayer())
 
     def _join_spools(self) -> None:
-        from recorder.cassette import Cassette, load_cassette
-
         for spool in self._spools:
             files = sorted(spool.glob("*.jsonl"))
             recorded = [i for file in files for i in load_cassette(file).interactions]
@@ -293,17 +265,41 @@ class CassetteSession:
             self.check_recording()
 
     def check_recording(self) -> None:
-        """Validate the cassette against its contract; raise ``RecordedContractError``."""
+        """Validate the cassette against its contract; raise ``RecordedContractError`` listing
+        the errors (warnings are counted, not listed: ``pytest --sse-validate PATH -v`` shows
+        them)."""
         from recorder.assertions import check, format_findings
 
         _, findings = check(self.path, profile=self.profile, strict=self.strict)
-        errors = sum(finding.is_error for finding in findings)
+        errors = [finding for finding in findings if finding.is_error]
         if errors:
+            others = len(findings) - len(errors)
             raise RecordedContractError(
                 f"the stream just recorded in {self.path} breaks the {self.profile} contract "
-                f"({errors} error(s)); the cassette is kept for inspection:\n"
-                + format_findings(findings)
+                f"({len(errors)} error(s)); the cassette is kept for inspection:\n"
+                + format_findings(errors)
+                + (
+                    f"\n(and {others} warning(s) or note(s): pytest --sse-validate {self.path} "
+                    "-v shows them)"
+                    if others
+                    else ""
+                )
             )
+
+
+class _WatchingReplayer(Replayer):
+    """A replayer that notes why each unmatched request had no recording."""
+
+    def __init__(self, cassette: Path, misses: list[str], **options: Any) -> None:
+        super().__init__(cassette, **options)
+        self.misses = misses
+
+    def respond(self, request: RecordedRequest) -> ReplayPlan:
+        """The plan for ``request``; a 404 "no match" plan is also noted in ``misses``."""
+        plan = super().respond(request)
+        if plan.status == 404 and b'"sse_recorder_no_match"' in plan.body:
+            self.misses.append(json.loads(plan.body)["error"]["message"])
+        return plan
 
 
 def _signature(path: Path) -> tuple[int, int] | None:

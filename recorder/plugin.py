@@ -62,9 +62,17 @@ T = TypeVar("T")
 #: does not import httpx.
 RECORD_MODES = ("none", "once", "new_episodes", "all")
 #: Keyword arguments ``@pytest.mark.sse_cassette`` accepts (besides one positional name).
-MARKER_OPTIONS = ("mode", "upstream", "profile", "strict", "validate")
+MARKER_OPTIONS = ("mode", "upstream", "profile", "strict", "validate", "match_on")
 #: Keys the ``sse_config`` fixture may return.
-CONFIG_KEYS = ("record_mode", "cassette_dir", "upstream", "profile", "strict", "validate")
+CONFIG_KEYS = (
+    "record_mode",
+    "cassette_dir",
+    "upstream",
+    "profile",
+    "strict",
+    "validate",
+    "match_on",
+)
 
 _ALLOWED_MODES = ", ".join(RECORD_MODES)
 
@@ -129,7 +137,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "sse_cassette(name=None, *, mode=None, upstream=None, profile=None, strict=None, "
-        "validate=None): record or replay this test's SSE traffic with sse-recorder",
+        "validate=None, match_on=None): record or replay this test's SSE traffic with "
+        "sse-recorder",
     )
     mode = config.getoption("sse_record_mode")
     if mode is not None:
@@ -283,7 +292,8 @@ def sse_config() -> dict[str, Any]:
 
     Keys: ``record_mode``, ``cassette_dir``, ``upstream`` (the real server a base-URL test
     records from), ``profile``, ``strict``, ``validate`` (check a cassette right after
-    recording it; default true).
+    recording it; default true), ``match_on`` (request fields a replay matches on, as in
+    ``sse-recorder serve --match``; default ``method,path``).
     """
     return {}
 
@@ -343,10 +353,11 @@ def sse_cassette(
     mode_value = _setting(
         request, marker, sse_config, "record_mode", "sse_record_mode", "none", "mode"
     )
-    mode = parse_mode(mode_value, "sse_cassette record mode")
+    mode = parse_mode(mode_value, "sse_config record_mode")
     directory = _cassette_dir(request.config, sse_config)
     name = marker.args[0] if marker is not None and marker.args else None
     path = directory / (_cassette_file(str(name)) if name else _cassette_name(request.node))
+    problem = None
     try:
         use = CassetteSession(
             path=path,
@@ -357,16 +368,21 @@ def sse_cassette(
             strict=bool(_setting(request, marker, sse_config, "strict", "sse_strict", False)),
             validate=bool(_setting(request, marker, sse_config, "validate", None, True)),
             record_hint=f"--sse-record-mode=once {request.node.nodeid}",
+            match_on=_setting(request, marker, sse_config, "match_on", None, None),
         )
     except MissingCassetteError as error:
-        pytest.fail(str(error), pytrace=False)
+        problem = str(error)
+    if problem is not None:  # failing outside the except block keeps the report one message
+        pytest.fail(problem, pytrace=False)
     try:
         yield use
     finally:
         try:
             use.finish(passed=request.node.stash.get(_CALL_PASSED, False))
         except (RecordedContractError, MissingCassetteError) as error:
-            pytest.fail(str(error), pytrace=False)
+            problem = str(error)
+        if problem is not None:
+            pytest.fail(problem, pytrace=False)
 
 
 def _cassette_file(name: str) -> str:
@@ -389,7 +405,8 @@ def _hand_out(factory: Callable[[], T]) -> T:
     try:
         return factory()
     except RecorderError as error:
-        pytest.fail(str(error), pytrace=False)
+        problem = str(error)
+    pytest.fail(problem, pytrace=False)
 
 
 @pytest.fixture

@@ -146,11 +146,12 @@ def test_missing_cassette_says_how_to_record_it(pytester: pytest.Pytester) -> No
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         [
-            "*test_module/test_run.jsonl does not exist and the record mode is 'none'*",
-            "*record it once with: pytest --sse-record-mode=once test_module.py::test_run*",
+            "*test_module/test_run.jsonl does not exist and the record mode is 'none' (replay "
+            "only); record it once with: pytest --sse-record-mode=once test_module.py::test_run"
         ]
     )
     assert "Traceback" not in result.stdout.str()
+    assert "During handling" not in result.stdout.str()
 
 
 def test_async_client_records_and_replays(
@@ -225,6 +226,51 @@ def test_recording_through_the_base_url_needs_an_upstream(pytester: pytest.Pytes
     result.stdout.fnmatch_lines(["*recording through a server needs the real server's URL*"])
 
 
+def test_openai_library_on_the_in_process_transport(pytester: pytest.Pytester) -> None:
+    target = pytester.path / "fixtures" / "cassettes" / "runs.jsonl"
+    target.parent.mkdir(parents=True)
+    shutil.copy(RUN, target)
+    pytester.makepyfile(
+        test_module=f"""
+        import httpx2
+        import openai
+        import pytest
+
+        @pytest.mark.sse_cassette("runs")
+        def test_run(sse_transport):
+            http = httpx2.Client(transport=sse_transport)
+            client = openai.OpenAI(api_key="sk-test", http_client=http, max_retries=0)
+            with client.beta.threads.runs.stream(
+                thread_id="{RUN_THREAD}", assistant_id="asst_x"
+            ) as stream:
+                stream.until_done()
+                assert stream.get_final_messages()[0].content[0].text.value.startswith("Hello!")
+        """
+    )
+    pytester.runpytest("-W", "ignore::DeprecationWarning").assert_outcomes(passed=1)
+
+
+def test_match_on_decides_what_counts_as_recorded(pytester: pytest.Pytester) -> None:
+    target = pytester.path / "fixtures" / "cassettes" / "runs.jsonl"
+    target.parent.mkdir(parents=True)
+    shutil.copy(CASSETTES / "official" / "official-create-run.jsonl", target)
+    pytester.makepyfile(
+        test_module="""
+        import pytest
+
+        @pytest.mark.sse_cassette("runs", match_on="method,path,body:assistant_id")
+        @pytest.mark.parametrize("assistant", ["asst_123", "asst_other"])
+        def test_run(sse_client, assistant):
+            url = "https://api.openai.com/v1/threads/thread_123/runs"
+            response = sse_client.post(url, json={"assistant_id": assistant, "stream": True})
+            assert response.status_code == 200
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, failed=1, errors=1)
+    result.stdout.fnmatch_lines(["*match on method,path,body:assistant_id*asst_other*"])
+
+
 def test_a_broken_stream_is_caught_when_recorded(pytester: pytest.Pytester) -> None:
     path = "/v1/threads/thread_SGytyoGQFzrGUyBp3OSSlKcy/runs"
     with BackgroundServer(ReplayServer(BROKEN, instant=True)) as server:
@@ -233,8 +279,10 @@ def test_a_broken_stream_is_caught_when_recorded(pytester: pytest.Pytester) -> N
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(
         [
-            "*the stream just recorded in *test_run.jsonl breaks the assistants contract*",
-            "*kept for inspection*",
+            "the stream just recorded in *test_run.jsonl breaks the assistants contract "
+            "(1 error(s)); the cassette is kept for inspection:",
+            "E F4 [SPEC] interaction 0, event 24, byte 8112 (line 73), $.status: "
+            "thread.run.completed carries status 'incomplete', not 'completed'",
         ]
     )
     assert _cassette(pytester).is_file()
@@ -352,7 +400,7 @@ def test_bad_record_mode_option_is_a_usage_error(pytester: pytest.Pytester) -> N
         (
             'sse_cassette(mdoe="once")',
             "*unknown argument(s) mdoe; allowed: name (positional), mode, upstream, profile, "
-            "strict, validate*",
+            "strict, validate, match_on*",
         ),
         (
             'sse_cassette(mode="twice")',
