@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recorder.cassette import load_cassette
+from recorder.cassette import Cassette, load_cassette
 from recorder.errors import UsageError
 from recorder.faults import Fault, FaultSpec, Piece, rechunk
+from recorder.findings import Finding
 from recorder.replay import plan
 from recorder.sse import parse_bytes
 from tests.conftest import CASSETTES
@@ -266,3 +269,72 @@ def test_any_rechunking_of_any_recorded_chunking_keeps_bytes_and_events(
     assert b"".join(piece.data for piece in pieces) == interaction.body
     replayed = parse_bytes([piece.data for piece in pieces])[0]
     assert [e[:5] for e in replayed] == [e[:5] for e in parse_bytes(interaction.body)[0]]
+
+
+# --------------------------------------------------------------------------- closed loop
+
+
+def replayed(cassette_path: Path, spec: str, directory: Path) -> Cassette:
+    """Replay every interaction with ``spec`` (through the in-process transport) and record
+    what arrived with the recorder's own transport: the cassette a client would capture."""
+    from recorder.replay_transport import ReplayTransport
+    from recorder.transport import RecordingTransport
+
+    original = load_cassette(cassette_path)
+    target = directory / "replayed.jsonl"
+    replay = ReplayTransport(original, instant=True, faults=spec)
+    with httpx.Client(transport=RecordingTransport(target, transport=replay)) as client:
+        for interaction in original.interactions:
+            request = interaction.request
+            try:
+                with client.stream(request.method, request.url, content=request.body) as r:
+                    for _ in r.iter_raw():
+                        pass
+            except httpx.RemoteProtocolError:
+                pass  # a dropped connection is part of the fault; the recorder kept the bytes
+    return load_cassette(target)
+
+
+def rules(findings: list[Finding]) -> set[tuple[str, int | None, int | None]]:
+    return {(f.rule, f.interaction, f.event_index) for f in findings if f.is_error}
+
+
+STREAMING = CASSETTES / "real" / "dotnet-streaming-run.jsonl"
+
+
+@pytest.mark.parametrize(
+    ("path", "spec", "rule", "interaction", "event"),
+    [
+        (REAL, "truncate-after=5", "F2", 0, None),
+        (REAL, "drop-done", "F2", 1, None),
+        (REAL, "disconnect-after-ms=0", "F2", 0, None),
+        (REAL, "corrupt-json@3", "F1", 0, 3),
+        (STREAMING, "duplicate@3", "P2", 0, 4),
+        (REAL, "swap@2,3", "R2", 0, 3),
+        (REAL, "error-event@4", "F2", 0, None),
+    ],
+)
+def test_each_contract_breaking_fault_is_reported_by_the_validator(
+    path: Path, spec: str, rule: str, interaction: int, event: int | None, tmp_path: Path
+) -> None:
+    from recorder.validate import validate_cassette
+
+    assert not rules(validate_cassette(load_cassette(path)))
+    findings = validate_cassette(replayed(path, spec, tmp_path), profile="assistants")
+    assert (rule, interaction, event) in rules(findings)
+    if spec.startswith("error-event"):
+        assert any(f.rule == "E1" and f.event_index == 4 for f in findings)
+
+
+@pytest.mark.parametrize("spec", ["rechunk=1", "rechunk=5", "stall=20@3"])
+def test_rechunk_and_stall_change_nothing_the_validator_sees(spec: str, tmp_path: Path) -> None:
+    from recorder.validate import validate_cassette
+
+    for number, path in enumerate((REAL, STREAMING)):
+        original = load_cassette(path)
+        again = replayed(path, spec, tmp_path / str(number))
+        assert [i.body for i in again.interactions] == [i.body for i in original.interactions]
+        assert validate_cassette(again) == validate_cassette(original)
+        if spec.startswith("rechunk"):
+            size = int(spec.split("=")[1])
+            assert {len(c.data) for c in again.interactions[0].chunks[:-1]} == {size}

@@ -200,3 +200,23 @@ def test_error_event_fault_payload_is_json(chunked: Path) -> None:
     last = body.split(b"\n\n")[-2]
     assert last.startswith(b"event: error\ndata: ")
     assert json.loads(last.split(b"data: ", 1)[1])["type"] == "server_error"
+
+
+def test_recording_the_replay_gives_back_the_same_bytes_and_chunks(tmp_path: Path) -> None:
+    from recorder.transport import RecordingTransport
+
+    # Chunks 40 ms apart, so each one arrives in its own read on the client's side.
+    original = stream_cassette(run_events(4), gap=0.04, split=45)
+    original.save(tmp_path / "original.jsonl")
+    with serve(ReplayServer(tmp_path / "original.jsonl")) as running:
+        transport = RecordingTransport(tmp_path / "again.jsonl")
+        with (
+            httpx.Client(transport=transport) as client,
+            client.stream("POST", running.url + "/v1/threads/thread_1/runs") as response,
+        ):
+            response.read()
+    again = load_cassette(tmp_path / "again.jsonl").interactions[0]
+    recorded = original.interactions[0]
+    assert again.outcome == "complete"
+    assert again.body == recorded.body
+    assert [chunk.data for chunk in again.chunks] == [chunk.data for chunk in recorded.chunks]

@@ -145,3 +145,20 @@ def test_bad_arguments_fail_at_construction() -> None:
         ReplayTransport(TOOL_CALL, matcher="host")
     with pytest.raises(UsageError, match="speed must be a positive number"):
         AsyncReplayTransport(TOOL_CALL, speed=-1)
+
+
+def test_recording_through_the_replay_transport_gives_back_the_cassette(tmp_path: Path) -> None:
+    from recorder.transport import RecordingTransport
+
+    original = load_cassette(TOOL_CALL)
+    replay = ReplayTransport(original, instant=True, faults="rechunk=100")
+    target = tmp_path / "again.jsonl"
+    with httpx.Client(transport=RecordingTransport(target, transport=replay)) as client:
+        for interaction in original.interactions:
+            client.post(interaction.request.url)
+    again = load_cassette(target)
+    for recorded, replayed in zip(original.interactions, again.interactions, strict=True):
+        assert replayed.body == recorded.body
+        assert [len(chunk.data) for chunk in replayed.chunks[:-1]] == [100] * (
+            len(replayed.chunks) - 1
+        )
