@@ -250,7 +250,7 @@ class CassetteItem(pytest.Item):
             shown = findings if verbose else [f for f in findings if f.is_error]
             hidden = len(findings) - len(shown)
             raise CassetteContractFailure(
-                f"{self.path}: breaks the {'strict ' if strict else ''}{profile} contract: "
+                f"breaks the {'strict ' if strict else ''}{profile} contract: "
                 f"{errors} error(s)\n{format_findings(shown)}"
                 + (f"\n(and {hidden} warning(s) or note(s): -v shows them)" if hidden else "")
             )
