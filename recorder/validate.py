@@ -22,8 +22,9 @@ from typing import Any
 from recorder.cassette import Cassette, Interaction, iter_cassette_paths, load_cassette
 from recorder.errors import CassetteFormatError, CassetteNotFoundError, ProfileError, RecorderError
 from recorder.findings import Finding, Severity
+from recorder.framing import BetweenEvents
 from recorder.profiles import Profile, StreamSetup, get_profile
-from recorder.sse import ServerSentEvent, SSEParser
+from recorder.sse import SSEParser
 
 __all__ = [
     "FileResult",
@@ -177,7 +178,7 @@ def _check_stream(
     size = 0
     decode_seen = 0
     event = checker.event
-    gaps = _Gaps(profile.framing_rule, interaction)
+    gaps = BetweenEvents(profile.framing_rule, interaction)
     for chunk in chunks:
         size += len(chunk)
         gaps.add(chunk)
@@ -232,116 +233,6 @@ def _check_stream(
             source=None,
         )
     yield _Carry(checker.carry())
-
-
-class _Gaps:
-    """Lines between events that no event came from: a block without data, a stray line.
-
-    The parser rightly drops a block without ``data`` (``event: x`` alone): clients never see
-    it, so a validator must say so. Each event's expected first line follows from the one
-    before; only when an event starts later are the bytes in between looked at (they are
-    still in the last chunks, which is all this keeps).
-    """
-
-    __slots__ = ("chunks", "expected_line", "interaction", "previous", "rule", "size")
-
-    def __init__(self, rule: str, interaction: int | None) -> None:
-        self.rule = rule
-        self.interaction = interaction
-        self.chunks: list[tuple[int, bytes]] = []  # (offset, data) from the previous event on
-        self.size = 0
-        self.previous: ServerSentEvent | None = None
-        self.expected_line = 1
-
-    def add(self, chunk: bytes) -> None:
-        self.chunks.append((self.size, chunk))
-        self.size += len(chunk)
-
-    def passed(self, event: ServerSentEvent) -> None:
-        """Note ``event``: the next one should start right after its block."""
-        self.previous = event
-        # its event line (unless unnamed), its data lines, the blank line
-        self.expected_line = event.line + event.data.count("\n") + 2 + (event.event != "message")
-        chunks = self.chunks
-        while len(chunks) > 1 and chunks[1][0] <= event.offset:
-            del chunks[0]
-
-    def between(self, event: ServerSentEvent) -> list[Finding]:
-        """Findings about the lines before ``event`` that are not part of any event."""
-        return self._scan(event.offset)
-
-    def after_last(self) -> list[Finding]:
-        """Findings about complete blocks after the last event."""
-        return self._scan(self.size)
-
-    def _scan(self, end: int) -> list[Finding]:
-        previous = self.previous
-        start, line = (previous.offset, previous.line) if previous else (0, 1)
-        if end - start > 1 << 20:
-            return []  # a megabyte of non-events: the parser's own findings say enough
-        data = b"".join(
-            chunk[max(start - at, 0) : end - at]
-            for at, chunk in self.chunks
-            if at < end and at + len(chunk) > start
-        )
-        found: list[Finding] = []
-        in_previous = previous is not None
-        block: list[tuple[bytes, int, int]] = []  # (field line, offset, line)
-        offset = start
-        for raw in data.splitlines(keepends=True):
-            text = raw.rstrip(b"\r\n")
-            if not text:
-                if not in_previous and block:
-                    found.extend(self._judge(block))
-                in_previous = False
-                block = []
-            elif not in_previous and not text.startswith(b":"):
-                block.append((text, offset, line))
-            offset += len(raw)
-            line += 1
-        return found
-
-    def _judge(self, block: list[tuple[bytes, int, int]]) -> list[Finding]:
-        names = [text.split(b":", 1)[0] for text, _, _ in block]
-        if b"data" in names:
-            return []
-        _, offset, line = block[0]
-        excerpt = " ".join(text.decode("utf-8", "replace") for text, _, _ in block)[:120]
-        if b"event" in names:
-            name = (
-                block[names.index(b"event")][0].split(b":", 1)[1].strip().decode("utf-8", "replace")
-            )
-            return [
-                Finding(
-                    self.rule,
-                    Severity.ERROR,
-                    f"an event block ({name}) without a "
-                    "data line: it is never dispatched, so no client sees it",
-                    self.interaction,
-                    None,
-                    offset,
-                    line,
-                    None,
-                    excerpt,
-                    "SPEC",
-                )
-            ]
-        if set(names) <= {b"id", b"retry"}:
-            return []
-        return [
-            Finding(
-                self.rule,
-                Severity.WARNING,
-                f"lines that are not SSE fields ({excerpt[:40]!r}): clients ignore them",
-                self.interaction,
-                None,
-                offset,
-                line,
-                None,
-                excerpt,
-                "SPEC",
-            )
-        ]
 
 
 @dataclass(slots=True)

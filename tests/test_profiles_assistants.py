@@ -11,6 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from recorder.cassette import RecordedRequest
 from recorder.errors import ProfileError
@@ -439,3 +441,66 @@ def test_endpoints_map_requests_to_shapes() -> None:
         {},
     )
     assert profile.endpoint_for(None) == (None, {})
+
+
+# ------------------------------------------------------------------------ robustness
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.text(max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            found += _paths(item, (*prefix, position))
+    return found
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_no_payload_shape_crashes_the_rules(data: st.DataObject) -> None:
+    base = data.draw(st.sampled_from(["message", "tools", "code"]))
+    streams = {"message": base_message, "tools": base_tools, "code": code_interpreter_run}[base]()
+    streams = [(request, clone(events)) for request, events in streams]
+    for _ in range(data.draw(st.integers(1, 4))):
+        _, events = data.draw(st.sampled_from(streams))
+        position = data.draw(st.integers(0, len(events) - 1))
+        payload = events[position][1]
+        if isinstance(payload, str):
+            continue
+        path = data.draw(st.sampled_from(_paths(payload)))
+        replacement = data.draw(json_values)
+        if not path:
+            events[position][1] = replacement
+            continue
+        target = payload
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = replacement
+    for config in (RULES_ONLY, RuleConfig()):
+        for finding in validate_cassette(cassette(*streams), config=config):
+            assert finding.rule in RULES and finding.message
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_no_event_order_crashes_the_rules(data: st.DataObject) -> None:
+    pool = [event for _, events in base_tools() + code_interpreter_run() for event in events]
+    events = data.draw(st.lists(st.sampled_from(pool), max_size=30))
+    request = data.draw(
+        st.sampled_from([None, CREATE_RUN, CREATE_THREAD_AND_RUN, submit_request()])
+    )
+    second = data.draw(st.lists(st.sampled_from(pool), max_size=10))
+    streams = [(request, clone(events)), (submit_request(), clone(second))]
+    for config in (RULES_ONLY, RuleConfig()):
+        for finding in validate_cassette(cassette(*streams), config=config):
+            assert finding.rule in RULES and finding.message

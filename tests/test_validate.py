@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from recorder.cassette import Cassette, Chunk, Interaction, RecordedRequest, RecordedResponse
 from recorder.errors import CassetteNotFoundError, ProfileError
@@ -385,3 +387,36 @@ def test_a_cassette_of_an_unknown_profile_is_a_file_error(tmp_path: Path) -> Non
     results = list(validate_paths([tmp_path]))
     assert [r.ok for r in results] == [True, False]
     assert "unknown profile 'responses-v9'" in (results[1].error or "")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    pieces=st.lists(
+        st.sampled_from(
+            [
+                b"event: thread.message.delta\n",
+                b"data: {}\n",
+                b"data: [DONE]\n",
+                b"\n",
+                b"\r\n",
+                b": c\n",
+                b"id: 1\n",
+                b"junk\n",
+                b"event: done\n",
+                b"\xff\n",
+                b'data: {"id": 1}\n',
+                b"event: error\n",
+            ]
+        ),
+        max_size=25,
+    ),
+    size=st.integers(1, 9),
+)
+def test_no_body_crashes_the_validator(pieces: list[bytes], size: int) -> None:
+    data = b"".join(pieces)
+    cassette = _wrap(CREATE_RUN, data)
+    cassette.interactions[0].chunks = [
+        Chunk(t=0.0, data=data[i : i + size]) for i in range(0, len(data), size)
+    ]
+    for finding in validate_cassette(cassette):
+        assert finding.message

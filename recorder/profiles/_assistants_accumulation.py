@@ -178,16 +178,32 @@ def rule_a2_a4_step_delta(c: AssistantsChecker) -> Iterator[Finding]:
     payload = c.payload
     if not isinstance(payload, dict):
         return
-    step = c.steps.get(payload.get("id"))
+    key = payload.get("id")
+    step = c.steps.get(key) if isinstance(key, str) else None
     delta = payload.get("delta")
     if step is None or not isinstance(delta, dict):
         return
     details = delta.get("step_details")
     calls = details.get("tool_calls") if isinstance(details, dict) else None
     if isinstance(calls, list):
-        seen = {call.get("index") for call in step.calls.state.get("tool_calls", [])}
+        built = step.calls.state.get("tool_calls")
+        seen = {
+            call.get("index")
+            for call in (built if isinstance(built, list) else ())
+            if isinstance(call, dict) and isinstance(call.get("index"), int)
+        }
         for position, call in enumerate(calls):
-            if not isinstance(call, dict) or call.get("index") in seen:
+            if not isinstance(call, dict):
+                continue
+            index = call.get("index")
+            if not isinstance(index, int) or isinstance(index, bool):
+                yield c.found(
+                    "A4",
+                    f"a tool-call delta without an integer index ({index!r})",
+                    f"$.delta.step_details.tool_calls[{position}].index",
+                )
+                continue
+            if index in seen:
                 continue
             missing = [key for key in ("id", "type") if key not in call]
             if missing:
@@ -202,7 +218,9 @@ def rule_a2_a4_step_delta(c: AssistantsChecker) -> Iterator[Finding]:
 
 
 def _streamed_calls(calls: DeltaAccumulator) -> dict[int, dict[str, Any]]:
-    built = calls.snapshot().get("tool_calls", [])
+    built = calls.snapshot().get("tool_calls")
+    if not isinstance(built, list):
+        return {}
     return {
         call["index"]: call
         for call in built

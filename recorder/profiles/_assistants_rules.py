@@ -326,14 +326,18 @@ def _a5_continuation(c: AssistantsChecker) -> Iterator[Finding]:
     calls = details.get("tool_calls") if isinstance(details, dict) else None
     if not isinstance(calls, list):
         return
-    done = {call.get("id"): call for call in calls if isinstance(call, dict)}
+    done = {
+        call["id"]: call
+        for call in calls
+        if isinstance(call, dict) and isinstance(call.get("id"), str)
+    }
+    ids = sorted(str(call.get("id")) for call in calls if isinstance(call, dict))
     if c.previous is not None and c.previous.calls:
         wanted = [call_id for call_id, _, _ in c.previous.calls]
-        if sorted(map(str, wanted)) != sorted(map(str, done)):
+        if sorted(map(str, wanted)) != ids:
             yield c.found(
                 "A5",
-                f"the tool step completes calls {sorted(map(str, done))}, but "
-                f"requires_action asked for {wanted}",
+                f"the tool step completes calls {ids}, but requires_action asked for {wanted}",
                 "$.step_details.tool_calls",
             )
     request = c.setup.request
@@ -345,7 +349,8 @@ def _a5_continuation(c: AssistantsChecker) -> Iterator[Finding]:
     for output in submitted if isinstance(submitted, list) else ():
         if not isinstance(output, dict):
             continue
-        call = done.get(output.get("tool_call_id"))
+        call_id = output.get("tool_call_id")
+        call = done.get(call_id) if isinstance(call_id, str) else None
         function = call.get("function") if isinstance(call, dict) else None
         if isinstance(function, dict) and function.get("output") != output.get("output"):
             yield c.found(

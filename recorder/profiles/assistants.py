@@ -18,6 +18,7 @@ from recorder.findings import Finding, Severity
 from recorder.lifecycle import Enclosure, LifecycleSpec, LifecycleTracker
 from recorder.profiles import Endpoint, Profile, Rule, StreamChecker, StreamSetup
 from recorder.profiles._assistants_accumulation import MessageParts
+from recorder.profiles._schema_gate import SchemaGate
 from recorder.sse import ServerSentEvent
 
 __all__ = ["PROFILE", "RULES", "AssistantsChecker"]
@@ -205,6 +206,11 @@ class StepState:
 _raw_decode = json.JSONDecoder().raw_decode
 
 
+def _decisive(payload: Any) -> bool:
+    """Run and message payloads tell v1 from v2 (``file_ids``, ``retrieval`` tools)."""
+    return isinstance(payload, dict) and payload.get("object") in ("thread.run", "thread.message")
+
+
 def _recover(data: str) -> Any:
     """The JSON value at the start of ``data`` when only junk follows it (the official
     examples' extra ``}``), so the other rules still see the payload; else None."""
@@ -231,7 +237,18 @@ class AssistantsChecker:
         self.tracker = LifecycleTracker(LIFECYCLES, ENCLOSURES)
         self.steps: dict[Any, StepState] = {}
         self.messages: dict[Any, MessageParts] = {}
-        self.schema: _SchemaGate | None = _SchemaGate(self) if setup.schemas else None
+        self.schema: SchemaGate | None = (
+            SchemaGate(
+                "assistants",
+                setup,
+                KNOWN,
+                version_header="openai-beta",
+                decisive=_decisive,
+                sources={rule.id: rule.source for rule in RULES.values()},
+            )
+            if setup.schemas
+            else None
+        )
         self.thread_id: Any = self.facts.get("thread_id")
         self.run: dict[str, Any] | None = None  # identity of the run: id, thread_id, ...
         self.run_status: str | None = None
@@ -443,75 +460,6 @@ class AssistantsChecker:
     def carry(self) -> object | None:
         """The run left at requires_action, for the next stream of the cassette."""
         return self.carry_out
-
-
-class _SchemaGate:
-    """Schema checks, held back until the payload version (v1/v2) is known."""
-
-    def __init__(self, checker: AssistantsChecker) -> None:
-        self.checker = checker
-        self.strict = checker.setup.strict
-        self.schemas: Any = None
-        self.known: frozenset[str] = frozenset()
-        self.pending: list[tuple[int, ServerSentEvent, Any]] = []
-        request = checker.setup.request
-        if request is not None and request.header("openai-beta"):
-            self._decide([])
-
-    def _decide(self, payloads: list[Any]) -> None:
-        from recorder.schemas import SchemaSet, infer_version
-
-        version = infer_version("assistants", self.checker.setup.request, payloads)
-        self.schemas = SchemaSet.load("assistants", version)
-        self.known = frozenset(name for name in KNOWN if self.schemas.knows(name))
-
-    def check(self, index: int, ev: ServerSentEvent, payload: Any) -> list[Finding]:
-        """Findings of one payload (held back while the version is still unknown)."""
-        if self.schemas is None:
-            self.pending.append((index, ev, payload))
-            if len(self.pending) < 16 and not (
-                isinstance(payload, dict)
-                and payload.get("object") in ("thread.run", "thread.message")
-            ):
-                return []
-            return list(self.flush())
-        return self._issues(index, ev, payload)
-
-    def flush(self) -> Iterator[Finding]:
-        """The findings of the payloads held back, deciding the version if still open."""
-        if not self.pending:
-            return
-        if self.schemas is None:
-            self._decide([payload for _, _, payload in self.pending])
-        pending, self.pending = self.pending, []
-        for index, ev, payload in pending:
-            yield from self._issues(index, ev, payload)
-
-    def _issues(self, index: int, ev: ServerSentEvent, payload: Any) -> list[Finding]:
-        name = ev.event
-        if name not in self.known:
-            return []
-        return self.findings(index, ev, self.schemas.check(name, payload, strict=self.strict))
-
-    def findings(self, index: int, ev: ServerSentEvent, issues: list[Any]) -> list[Finding]:
-        """Schema issues of event ``index`` as findings."""
-        name = ev.event
-        checker = self.checker
-        return [
-            Finding(
-                issue.rule,
-                issue.severity,
-                f"{name}: {issue.message}",
-                checker.interaction,
-                index,
-                ev.offset,
-                ev.line,
-                issue.json_path,
-                _excerpt(ev.data),
-                RULES[issue.rule].source if issue.rule in RULES else "SPEC",
-            )
-            for issue in issues
-        ]
 
 
 RuleFunction = Callable[[AssistantsChecker], Iterator[Finding]]
