@@ -14,7 +14,6 @@ that hangs up only ends its own response.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -104,21 +103,19 @@ def _recorded_request(scope: Scope, body: bytes) -> RecordedRequest:
 
 async def _execute(plan: ReplayPlan, start: float, receive: Receive, send: SendMessage) -> None:
     """Send ``plan``: headers, chunks and end, each at ``start + at``; stop if the client goes."""
-    gone = asyncio.Event()
 
     async def watch() -> None:
         while (await receive())["type"] != "http.disconnect":
             pass
-        gone.set()
 
-    watcher = asyncio.create_task(watch())
+    # Done when the client hangs up: waits below end early on it, and no task is made per wait.
+    gone = asyncio.create_task(watch())
 
     async def until(at: float) -> bool:
         delay = start + at - time.monotonic()
-        if delay > 0 and not gone.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(gone.wait(), delay)
-        return not gone.is_set()
+        if delay > 0 and not gone.done():
+            await asyncio.wait((gone,), timeout=delay)
+        return not gone.done()
 
     try:
         if not await until(plan.head_at):
@@ -143,7 +140,7 @@ async def _execute(plan: ReplayPlan, start: float, receive: Receive, send: SendM
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         # An abort returns without ending the body: uvicorn closes the connection mid-body.
     finally:
-        watcher.cancel()
+        gone.cancel()
 
 
 async def _lifespan(receive: Receive, send: SendMessage) -> None:
