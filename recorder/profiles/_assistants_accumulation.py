@@ -14,7 +14,7 @@ from recorder.accumulate import DeltaAccumulator, Pieces, materialize, merge_del
 
 if TYPE_CHECKING:
     from recorder.findings import Finding
-    from recorder.profiles.assistants import AssistantsChecker
+    from recorder.profiles._assistants_checker import AssistantsChecker
 
 __all__ = [
     "MessageParts",
