@@ -23,6 +23,12 @@ the directory is ``fixtures/cassettes`` under the root directory unless ``--sse-
 ``sse_config["cassette_dir"]`` or the ``sse_cassette_dir`` ini option says otherwise. A cassette
 recorded by a test is validated against its contract when the test ends.
 
+Fixtures: ``sse_cassette`` (the ``recorder.modes.CassetteSession`` of the test),
+``sse_transport`` / ``sse_async_transport`` (httpx transports, also usable with ``httpx2`` and
+so with ``openai``), ``sse_client`` / ``sse_async_client``, ``sse_base_url`` (a replay or
+recording server on 127.0.0.1 for network clients), ``sse_config`` (project defaults, to
+override) and ``sse_snapshot`` (syrupy's ``snapshot`` with ``SSESnapshotExtension``).
+
 Contract tests at scale: ``pytest --sse-validate PATH`` collects each cassette and ``.sse`` file
 under PATH as one test item, which fails with the validator's findings.
 
@@ -49,8 +55,6 @@ __all__ = [
     "CONFIG_KEYS",
     "MARKER_OPTIONS",
     "RECORD_MODES",
-    "CassetteContractFailure",
-    "CassetteItem",
     "parse_mode",
 ]
 
@@ -204,70 +208,9 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     resolved = file_path.resolve()
     if not any(resolved == root or root in resolved.parents for root in roots):
         return None
+    from recorder.cassette_items import CassetteFile
+
     return CassetteFile.from_parent(parent, path=file_path)
-
-
-class CassetteContractFailure(Exception):
-    """A validated cassette breaks its contract (or cannot be read); the message says how."""
-
-
-class CassetteFile(pytest.File):
-    """A cassette or ``.sse`` file under ``--sse-validate``: holds one ``contract`` item."""
-
-    def collect(self) -> Iterator[pytest.Item]:
-        """The one contract test of this file."""
-        yield CassetteItem.from_parent(self, name="contract")
-
-
-class CassetteItem(pytest.Item):
-    """Validates one file against its contract; fails with the findings."""
-
-    def runtest(self) -> None:
-        """Load and validate; raise ``CassetteContractFailure`` with the report on errors."""
-        from recorder.assertions import format_findings
-        from recorder.cassette import load_cassette
-        from recorder.errors import RecorderError
-        from recorder.validate import validate_cassette, validate_file
-
-        chosen: str | None = self.config.getoption("sse_profile")
-        strict: bool = self.config.getoption("sse_strict")
-        try:
-            if self.path.suffix.lower() == ".sse":  # read in blocks, never whole
-                findings = validate_file(self.path, profile=chosen, strict=strict).findings
-                profile = chosen or "assistants"
-            else:
-                cassette = load_cassette(self.path)
-                profile = chosen or cassette.profile or "assistants"
-                findings = validate_cassette(cassette, profile=profile, strict=strict)
-        except RecorderError as error:
-            raise CassetteContractFailure(str(error)) from None
-        errors = sum(finding.is_error for finding in findings)
-        self.user_properties.append(("profile", profile))
-        self.user_properties.append(("errors", str(errors)))
-        self.user_properties.append(("findings", str(len(findings))))
-        if errors:
-            verbose = self.config.get_verbosity() > 0
-            shown = findings if verbose else [f for f in findings if f.is_error]
-            hidden = len(findings) - len(shown)
-            raise CassetteContractFailure(
-                f"breaks the {'strict ' if strict else ''}{profile} contract: "
-                f"{errors} error(s)\n{format_findings(shown)}"
-                + (f"\n(and {hidden} warning(s) or note(s): -v shows them)" if hidden else "")
-            )
-
-    def repr_failure(
-        self,
-        excinfo: pytest.ExceptionInfo[BaseException],
-        style: Any = None,
-    ) -> str | Any:
-        """The findings report, without a traceback."""
-        if isinstance(excinfo.value, CassetteContractFailure):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style=style)
-
-    def reportinfo(self) -> tuple[Path, int | None, str]:
-        """Where the item comes from, for reports."""
-        return self.path, None, f"sse-validate {self.path.name}"
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -444,7 +387,14 @@ def sse_base_url(sse_cassette: CassetteSession) -> str:
 @pytest.fixture
 def sse_snapshot(request: pytest.FixtureRequest) -> Any:
     """syrupy's ``snapshot`` with the SSE extension: ``assert stream == sse_snapshot``."""
-    from recorder.snapshot import SSESnapshotExtension
-
-    snapshot = request.getfixturevalue("snapshot")
-    return snapshot.use_extension(SSESnapshotExtension)
+    try:
+        from recorder.snapshot import SSESnapshotExtension
+    except ImportError as error:
+        missing = error.name or "syrupy"
+    else:
+        snapshot = request.getfixturevalue("snapshot")
+        return snapshot.use_extension(SSESnapshotExtension)
+    pytest.fail(
+        f"sse_snapshot needs syrupy ({missing} is not installed): pip install syrupy",
+        pytrace=False,
+    )

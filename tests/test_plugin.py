@@ -154,27 +154,33 @@ def test_missing_cassette_says_how_to_record_it(pytester: pytest.Pytester) -> No
     assert "During handling" not in result.stdout.str()
 
 
+ASYNC_TEST = """
+import pytest
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+@pytest.mark.anyio
+async def test_run(sse_async_client):
+    async with sse_async_client as client:
+        for path in {paths!r}:
+            async with client.stream("POST", "{url}" + path) as response:
+                body = await response.aread()
+            assert body.endswith(b"data: [DONE]\\n\\n")
+"""
+
+
 def test_async_client_records_and_replays(
     pytester: pytest.Pytester, upstream: BackgroundServer
 ) -> None:
-    pytester.makepyfile(
-        test_module=f"""
-        import pytest
-
-        @pytest.fixture
-        def anyio_backend():
-            return "asyncio"
-
-        @pytest.mark.anyio
-        async def test_run(sse_async_client):
-            async with sse_async_client as client:
-                async with client.stream("POST", "{upstream.url}{RUN_PATH}") as response:
-                    body = await response.aread()
-            assert body.endswith(b"data: [DONE]\\n\\n")
-        """
-    )
+    pytester.makepyfile(test_module=ASYNC_TEST.format(url=upstream.url, paths=[RUN_PATH]))
     pytester.runpytest("--sse-record-mode=once").assert_outcomes(passed=1)
     assert load_cassette(_cassette(pytester)).interactions[0].outcome == "complete"
+    both = [RUN_PATH, SEARCH_PATH]
+    pytester.makepyfile(test_module=ASYNC_TEST.format(url=upstream.url, paths=both))
+    pytester.runpytest("--sse-record-mode=new_episodes").assert_outcomes(passed=1)
+    assert [i.request.path for i in load_cassette(_cassette(pytester)).interactions] == both
     upstream.stop()
     pytester.runpytest().assert_outcomes(passed=1)
 
