@@ -12,8 +12,9 @@ A ``Matcher`` compares a small list of fields, given as a spec (the default is
 An ``InteractionQueue`` holds the interactions of every loaded cassette in order and answers
 each request with the first match not served yet, so a run and its ``submit_tool_outputs``
 continuation, or two runs on one path, come back in the order they were recorded. Once every
-match has been served, they are served again from the first (many clients may replay the same
-recording at once).
+match has been served, they are served again in turn (many clients may replay the same
+recording at once); ``reset()`` starts over. A raw ``.sse`` body, recorded without its request,
+answers any request.
 
 No match gives a ``NoMatch``: the closest recorded requests (fewest differing fields, then most
 similar URL) and why each did not match. The replay server and the replay transports both
@@ -206,18 +207,31 @@ class InteractionQueue:
             for cassette in cassettes
             for index, interaction in enumerate(cassette.interactions)
         ]
+        # A raw .sse body was recorded without its request: it answers any request.
+        self._any = {
+            id(interaction)
+            for cassette in cassettes
+            if cassette.raw
+            for interaction in cassette.interactions
+        }
         self._served = [0] * len(self._entries)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._entries)
 
+    def reset(self) -> None:
+        """Forget what was served: the next requests start again from the first recordings."""
+        with self._lock:
+            self._served = [0] * len(self._entries)
+
     def find(self, request: RecordedRequest, *, closest: int = 3) -> Match | NoMatch:
         """The first match not served yet (else the least served); or why nothing matches."""
         found = [
             position
             for position, entry in enumerate(self._entries)
-            if self.matcher.matches(entry.interaction.request, request)
+            if id(entry.interaction) in self._any
+            or self.matcher.matches(entry.interaction.request, request)
         ]
         if found:
             with self._lock:

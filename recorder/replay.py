@@ -237,6 +237,10 @@ class Replayer:
         """The matcher in use."""
         return self.queue.matcher
 
+    def reset(self) -> None:
+        """Serve the recordings from the first again (e.g. between two tests)."""
+        self.queue.reset()
+
     def respond(self, request: RecordedRequest) -> ReplayPlan:
         """The plan that answers ``request`` (a 404 plan when nothing matches)."""
         found = self.queue.find(request)

@@ -141,3 +141,19 @@ def test_no_match_with_nothing_loaded_says_so() -> None:
     missing = InteractionQueue([]).find(request())
     assert isinstance(missing, NoMatch) and missing.closest == []
     assert "no interactions are loaded" in missing.message
+
+
+def test_reset_starts_the_recorded_order_over() -> None:
+    cassette = Cassette(interactions=[stream_cassette().interactions[0]] * 2, path="c.jsonl")
+    queue = InteractionQueue([cassette])
+    first = queue.find(request())
+    queue.reset()
+    again = queue.find(request())
+    assert isinstance(first, Match) and isinstance(again, Match)
+    assert first.index == again.index == 0
+
+
+def test_a_raw_sse_body_answers_any_request() -> None:
+    raw = Cassette.from_sse(b"data: 1\n\n", path="body.sse")
+    found = InteractionQueue([raw]).find(request("GET", "http://h/anything?x=1"))
+    assert isinstance(found, Match) and found.source == "body.sse"
