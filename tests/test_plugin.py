@@ -98,13 +98,19 @@ def test_mode_all_records_again_and_replaces(
 ) -> None:
     pytester.makepyfile(test_module=_client_test(upstream.url))
     pytester.runpytest("--sse-record-mode=all").assert_outcomes(passed=1)
-    first = _cassette(pytester).read_text()
+    first = _cassette(pytester).read_bytes()
     pytester.runpytest("--sse-record-mode=all").assert_outcomes(passed=1)
+    second = _cassette(pytester).read_bytes()
+    assert second != first  # recorded again (new arrival times), not appended:
     assert len(load_cassette(_cassette(pytester)).interactions) == 1
     upstream.stop()
     result = pytester.runpytest("--sse-record-mode=all")
     result.assert_outcomes(failed=1)  # recording needs the upstream, which is gone
-    assert first.splitlines()[1] == _cassette(pytester).read_text().splitlines()[1]
+    # The failed re-recording did not destroy the good cassette; it is kept beside it.
+    assert _cassette(pytester).read_bytes() == second
+    failed = load_cassette(_cassette(pytester).with_name("test_run.jsonl.failed"))
+    assert failed.interactions[0].outcome == "error"
+    assert not list(_cassette(pytester).parent.glob("*.recording"))
 
 
 def test_new_episodes_replays_known_and_appends_new(
