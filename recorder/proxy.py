@@ -225,7 +225,7 @@ class RecordingProxy:
         )
         try:
             response = await client.send(outgoing, stream=True)
-        except httpx.HTTPError as error:
+        except Exception as error:  # any failure to get an answer is the upstream's: a 502
             _, recording = await asyncio.shield(opening)
             outcome = recording.fail(error)
             status = 504 if outcome == "timeout" else 502
@@ -259,7 +259,7 @@ class RecordingProxy:
                     t = recording.now()
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                     recording.chunk(chunk, t)
-            except httpx.HTTPError as error:
+            except Exception as error:  # the upstream failed mid-body
                 recording.fail(error)
                 return  # uvicorn closes the client's connection: the body stays unfinished
             recording.end("complete")

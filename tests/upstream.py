@@ -41,6 +41,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+# Imported at collection, before any test runs: pytester's in-process runs (tests/test_plugin.py)
+# snapshot and restore sys.modules, and a transport package first imported inside one would be
+# imported twice, leaving httpx mapping the exceptions of one copy while raising the other's.
+import httpcore  # noqa: F401
+import httpcore2  # noqa: F401
+
 from recorder.cassette import load_cassette
 from recorder.serving import BackgroundServer
 
