@@ -160,3 +160,16 @@ def test_a_real_subprocess_run(files: Path) -> None:
     )
     assert missing.returncode == 2
     assert missing.stderr.strip().endswith("nope.sse: no such file")
+
+
+def test_list_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--list-rules"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("assistants: ")
+    assert "  M1            SDK   error    message events come between" in out
+    assert "  R6            EX    warning" in out
+
+
+def test_no_path_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate"]) == 2
+    assert "give at least one PATH" in capsys.readouterr().err

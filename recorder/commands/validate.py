@@ -22,7 +22,7 @@ PROGRESS_FROM = 20
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths",
-        nargs="+",
+        nargs="*",
         metavar="PATH",
         help="cassettes, .sse bodies, directories (searched recursively) or - for stdin",
     )
@@ -51,6 +51,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="RULE,...",
         help="turn rules off (e.g. R6,P5); repeatable",
+    )
+    parser.add_argument(
+        "--list-rules",
+        action="store_true",
+        help="print the profile's rules (id, source, default severity, summary) and exit",
     )
     parser.add_argument(
         "--severity",
@@ -87,6 +92,16 @@ def run(args: argparse.Namespace) -> int:
     from recorder.reports import render, use_colour
     from recorder.validate import RuleConfig, validate_paths
 
+    if args.list_rules:
+        from recorder.profiles import get_profile
+
+        profile = get_profile(args.profile or "assistants")
+        print(f"{profile.name}: {profile.description}")
+        for rule in profile.rules.values():
+            print(f"  {rule.id:<13} {rule.source:<5} {rule.severity.value:<8} {rule.summary}")
+        return 0
+    if not args.paths:
+        raise UsageError("give at least one PATH (a cassette, .sse body, directory, or -)")
     config = RuleConfig.from_options(
         profile=args.profile or "assistants",
         disable=args.disable,
