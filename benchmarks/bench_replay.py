@@ -292,6 +292,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="smaller inputs")
     args = parser.parse_args()
     print("## Replay server\n")
+    # Timing fidelity is scheduling noise on a busy machine: say how busy it was.
+    load = Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
+    print(f"Load average (1 min) at start: {load}\n")
     with tempfile.TemporaryDirectory() as name:
         directory = Path(name)
         for section in (fidelity, throughput, concurrency):
