@@ -205,8 +205,8 @@ def test_error_event_fault_payload_is_json(chunked: Path) -> None:
 def test_recording_the_replay_gives_back_the_same_bytes_and_chunks(tmp_path: Path) -> None:
     from recorder.transport import RecordingTransport
 
-    # Chunks 40 ms apart, so each one arrives in its own read on the client's side.
-    original = stream_cassette(run_events(4), gap=0.04, split=45)
+    # Chunks 80 ms apart, so each one arrives in its own read on the client's side.
+    original = stream_cassette(run_events(4), gap=0.08, split=90)
     original.save(tmp_path / "original.jsonl")
     with serve(ReplayServer(tmp_path / "original.jsonl")) as running:
         transport = RecordingTransport(tmp_path / "again.jsonl")
