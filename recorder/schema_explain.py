@@ -146,6 +146,11 @@ def closed_schema(schema: Any) -> Any:
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+def quoted(key: str) -> str:
+    """A field name for a one-line message: ``'name'``, or JSON-escaped when not printable."""
+    return f"'{key}'" if key.isprintable() and "'" not in key else json.dumps(key)
+
+
 def _join(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
@@ -171,7 +176,7 @@ def describe_error(error: Any) -> Iterator[tuple[str, str]]:
     if error.validator == "required":
         for key in error.validator_value:
             if isinstance(instance, dict) and key not in instance:
-                yield _join(path, key), f"required field '{key}' is missing"
+                yield _join(path, key), f"required field {quoted(key)} is missing"
         return
     if error.validator == "type":
         expected = error.validator_value

@@ -31,7 +31,7 @@ import jsonschema_rs
 from recorder.errors import ProfileError, RecorderError
 from recorder.findings import Severity
 from recorder.resources import load_schema, schemas_root
-from recorder.schema_explain import FieldShape, closed_schema, describe_error
+from recorder.schema_explain import FieldShape, closed_schema, describe_error, quoted
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -116,7 +116,7 @@ class _EventSchema:
                     SCHEMA_EXTRA,
                     Severity.WARNING,
                     path,
-                    f"field '{key}' is not in the documented {title}",
+                    f"field {quoted(key)} is not in the documented {title}",
                 )
                 for path, key, title in self.shape.extras(payload)
             )
