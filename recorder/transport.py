@@ -179,8 +179,10 @@ def _wrap(
         mixin = _SyncRecordingStream if sync else _AsyncRecordingStream
         base = package.SyncByteStream if sync else package.AsyncByteStream
         kind = _STREAM_TYPES[key] = type(f"Recording{base.__name__}", (mixin, base), {})
+    sock = None
     network = response.extensions.get("network_stream")
-    sock = network.get_extra_info("socket") if network is not None else None
+    with contextlib.suppress(Exception):  # a transport without one: no drain on early close
+        sock = network.get_extra_info("socket") if network is not None else None
     return kind(response.stream, recording, sock, grace)
 
 
@@ -223,7 +225,9 @@ class _RecordingBase:
 class RecordingTransport(_RecordingBase, httpx.BaseTransport):
     """Wraps a transport (default: ``HTTPTransport()`` of the request's httpx package) and
     records every interaction to ``cassette`` (created at the first request; ``append=True``
-    adds to an existing cassette)."""
+    adds to an existing cassette). ``redactor`` defaults to ``Redactor.default()``;
+    ``drain_grace`` is how long an early-closed body is still read (see the module docs);
+    ``durable=True`` fsyncs every record."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` through the wrapped transport, recording it as it streams."""
