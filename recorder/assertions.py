@@ -106,7 +106,7 @@ def assert_conforms(
         head = (
             f"stream breaks the {mode}{profile} contract: {errors} error(s), {warnings} warning(s)"
         )
-        error = ContractError(f"{head}\n{format_findings(findings)}", path=cassette.path)
-        error.findings = findings  # type: ignore[attr-defined]
-        raise error
+        raise ContractError(
+            f"{head}\n{format_findings(findings)}", findings=findings, path=cassette.path
+        )
     return findings

@@ -14,7 +14,12 @@ Every error renders as one line that says where: ``str(error)`` is what the comm
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from recorder.findings import Finding
 
 
 class RecorderError(Exception):
@@ -80,7 +85,11 @@ class ProfileError(RecorderError, LookupError):
 
 
 class ContractError(RecorderError, AssertionError):
-    """A stream breaks its contract (raised by ``assert_conforms``)."""
+    """A stream breaks its contract (raised by ``assert_conforms``); ``findings`` says how."""
+
+    def __init__(self, message: str, *, findings: Sequence[Finding] = (), **where: Any) -> None:
+        super().__init__(message, **where)
+        self.findings: list[Finding] = list(findings)
 
 
 class UsageError(RecorderError, ValueError):

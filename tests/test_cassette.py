@@ -100,7 +100,8 @@ def test_every_line_matches_the_published_schema() -> None:
 def test_schema_file_is_generated_from_the_models() -> None:
     on_disk = json.loads((REPO / "schemas" / "cassette.schema.json").read_text("utf-8"))
     assert on_disk == record_schema(), (
-        "schemas/cassette.schema.json is stale: regenerate it from recorder.cassette.record_schema()"
+        "schemas/cassette.schema.json is stale: "
+        "regenerate it from recorder.cassette.record_schema()"
     )
     jsonschema.Draft202012Validator.check_schema(on_disk)
 
@@ -195,7 +196,8 @@ def test_recorder_killed_mid_write_keeps_every_flushed_chunk(tmp_path: Path) -> 
             ":2: chunk for interaction 0 before its request",
         ),
         (
-            b'{"kind":"cassette","format":"sse-recorder-cassette","version":1}\n{not json\n{"kind":"request","i":0,"method":"GET","url":"/"}\n',
+            b'{"kind":"cassette","format":"sse-recorder-cassette","version":1}\n{not json\n'
+            b'{"kind":"request","i":0,"method":"GET","url":"/"}\n',
             ":2: invalid JSON",
         ),
         (

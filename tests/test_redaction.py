@@ -213,8 +213,8 @@ def test_redact_cassette_keeps_shape() -> None:
         outcome="complete",
         ended_at=9.5,
     )
-    redacted = Redactor.default().redact_cassette(cassette.model_copy(update={"interactions":
-                                                                              [echoing]}))  # fmt: skip
+    alone = cassette.model_copy(update={"interactions": [echoing]})
+    redacted = Redactor.default().redact_cassette(alone)
     result = redacted.interactions[0]
     assert [c.t for c in result.chunks] == [c.t for c in echoing.chunks]
     assert result.chunks[:-1] == interaction.chunks
