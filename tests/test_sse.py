@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recorder.sse import SSEParser, ServerSentEvent, encode_event, parse_bytes
+from recorder.sse import ServerSentEvent, SSEParser, encode_event, parse_bytes
 from tests.conftest import SHARED, shared_path
 
 
