@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from recorder.asgi import Message, read_body, request_from_scope
 from recorder.cassette import Cassette, RecordedRequest, load_cassette
 from recorder.errors import UsageError
 from recorder.matching import Matcher
@@ -365,9 +366,6 @@ def _recorded(request: httpx.Request) -> RecordedRequest:
     )
 
 
-Message = MutableMapping[str, Any]
-
-
 class EpisodeApp:
     """ASGI app: replays the requests the cassette has; sends the others to the recorder."""
 
@@ -383,25 +381,14 @@ class EpisodeApp:
         if scope["type"] != "http":
             await self.replay(scope, receive, send)
             return
-        body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            if not message.get("more_body", False):
-                break
-        pending = [{"type": "http.request", "body": bytes(body), "more_body": False}]
+        body = await read_body(receive)
+        if body is None:
+            return
+        pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
 
         async def receive_again() -> Message:
             return pending.pop() if pending else await receive()
 
-        path = scope.get("raw_path") or scope["path"].encode()
-        query = scope.get("query_string", b"")
-        url = "http://replay" + path.decode("latin-1") + (f"?{query.decode()}" if query else "")
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        request = RecordedRequest(
-            method=scope["method"], url=url, headers=headers, body=bytes(body)
-        )
+        request = request_from_scope(scope, body, base="http://replay")
         target = self.replay if self.known(request) else self.record
         await target(scope, receive_again, send)

@@ -39,6 +39,7 @@ from typing import Any
 
 import httpx
 
+from recorder.asgi import HOP_BY_HOP, Receive, Scope, Send, read_body, request_from_scope
 from recorder.cassette import RecordedRequest
 from recorder.recording import CassetteRecorder, InteractionRecording, outcome_of
 from recorder.redaction import Redactor
@@ -47,26 +48,9 @@ __all__ = ["SERVER_OPTIONS", "RecordingProxy", "cassette_name"]
 
 SERVER_OPTIONS: dict[str, Any] = {"server_header": False, "date_header": False}
 
-HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-    }
-)
 _NOT_FORWARDED = HOP_BY_HOP | {"host", "content-length", "accept-encoding", "expect"}
 _ID_SEGMENT = re.compile(r"[A-Za-z]+_[A-Za-z0-9]{12,}|.*\d.*")
 _NUMBERED = re.compile(r"^(\d{4,})-")
-
-Scope = dict[str, Any]
-Receive = Callable[[], Any]
-Send = Callable[[dict[str, Any]], Any]
 
 
 def cassette_name(number: int, method: str, path: str) -> str:
@@ -157,23 +141,12 @@ class RecordingProxy:
             return
         if scope["type"] != "http":
             return
-        body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        path = scope.get("raw_path") or scope["path"].encode()
-        target = self.upstream + path.decode("latin-1")
-        if scope.get("query_string"):
-            target += "?" + scope["query_string"].decode("latin-1")
-        received = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        headers = [*_dropping(received, _NOT_FORWARDED), ("accept-encoding", "identity")]
-        request = RecordedRequest(
-            method=scope["method"], url=target, headers=headers, body=bytes(body)
-        )
+        body = await read_body(receive)
+        if body is None:
+            return
+        received = request_from_scope(scope, body, base=self.upstream)
+        headers = [*_dropping(received.headers, _NOT_FORWARDED), ("accept-encoding", "identity")]
+        request = received.model_copy(update={"headers": headers})
         # The upstream request goes first; the cassette file is created and the request
         # recorded in a worker thread meanwhile (file creation is the slowest step), so
         # recording adds nothing to the time to first byte. Times count from ``started``.

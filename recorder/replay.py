@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from recorder.asgi import HOP_BY_HOP
 from recorder.cassette import (
     Cassette,
     Interaction,
@@ -33,7 +34,7 @@ from recorder.faults import FaultSpec, Piece, apply_event_faults, rechunk
 from recorder.matching import InteractionQueue, Matcher, NoMatch
 
 __all__ = [
-    "HOP_BY_HOP",
+    "NOT_REPLAYED",
     "CassetteSource",
     "ReplayPlan",
     "Replayer",
@@ -46,24 +47,10 @@ __all__ = [
 #: What a replayer accepts: a loaded cassette, a path (file or directory), or several.
 CassetteSource = Cassette | str | os.PathLike[str] | Sequence[Cassette | str | os.PathLike[str]]
 
-#: Headers that describe one connection, not the response: never replayed (RFC 9110 section
-#: 7.6.1), nor the length, which the server's own framing replaces. ``content-encoding`` stays:
-#: a cassette keeps the bytes as they came, compressed if the upstream compressed them.
-HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "trailers",
-        "transfer-encoding",
-        "upgrade",
-        "content-length",
-    }
-)
+#: Never replayed: connection headers, and the length, which the server's own framing
+#: replaces. ``content-encoding`` stays: a cassette keeps the bytes as they came, compressed if
+#: the upstream compressed them.
+NOT_REPLAYED = HOP_BY_HOP | {"content-length"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +85,7 @@ class ReplayPlan:
 
 def replay_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """Recorded headers minus hop-by-hop, length and coding ones."""
-    return [(name, value) for name, value in headers if name.lower() not in HOP_BY_HOP]
+    return [(name, value) for name, value in headers if name.lower() not in NOT_REPLAYED]
 
 
 def plan(

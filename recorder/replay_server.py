@@ -16,20 +16,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
 
-from recorder.cassette import RecordedRequest
+from recorder.asgi import Receive, Scope, read_body, request_from_scope
+from recorder.asgi import Send as SendMessage
 from recorder.faults import FaultSpec
 from recorder.matching import Matcher
 from recorder.replay import CassetteSource, Replayer, ReplayPlan
 
 __all__ = ["ReplayServer"]
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-SendMessage = Callable[[Message], Awaitable[None]]
 
 # uvicorn's only way to drop a connection mid-body is an app that returns without finishing
 # the response; it then logs this line as an error. Here that is the intended fault, not a bug.
@@ -77,28 +72,10 @@ class ReplayServer:
         if scope["type"] != "http":
             return  # websockets: not ours to serve; uvicorn rejects the handshake
         start = time.monotonic()
-        body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            if not message.get("more_body", False):
-                break
-        request = _recorded_request(scope, bytes(body))
-        await _execute(self.replayer.respond(request), start, receive, send)
-
-
-def _recorded_request(scope: Scope, body: bytes) -> RecordedRequest:
-    raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
-    path = raw_path.decode("latin-1")
-    query = scope.get("query_string", b"").decode("latin-1")
-    headers = [
-        (name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]
-    ]
-    host = next((value for name, value in headers if name.lower() == "host"), "replay")
-    url = f"{scope.get('scheme', 'http')}://{host}{path}" + (f"?{query}" if query else "")
-    return RecordedRequest(method=scope["method"], url=url, headers=headers, body=body)
+        body = await read_body(receive)
+        if body is None:
+            return
+        await _execute(self.replayer.respond(request_from_scope(scope, body)), start, receive, send)
 
 
 async def _execute(plan: ReplayPlan, start: float, receive: Receive, send: SendMessage) -> None:
