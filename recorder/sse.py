@@ -296,6 +296,14 @@ class SSEParser:
                     number += 1
                     offset += size
                     continue
+                if line.startswith(b"event: "):  # once per event: also worth its own path
+                    try:
+                        event_type = line[7:].decode("utf-8")
+                    except UnicodeDecodeError:
+                        event_type = self._decode(line[7:], offset, number)
+                    number += 1
+                    offset += size
+                    continue
                 colon = line.find(b":")
                 if colon < 0:
                     name, value = line, b""
