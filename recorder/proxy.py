@@ -147,14 +147,18 @@ class RecordingProxy:
         received = request_from_scope(scope, body, base=self.upstream)
         headers = [*_dropping(received.headers, _NOT_FORWARDED), ("accept-encoding", "identity")]
         request = received.model_copy(update={"headers": headers})
-        # The upstream request goes first; the cassette file is created and the request
-        # recorded in a worker thread meanwhile (file creation is the slowest step), so
-        # recording adds nothing to the time to first byte. Times count from ``started``.
+        # The upstream request goes first and the client gets its first byte before the
+        # cassette file is created (file creation and the first records are the slowest
+        # step, and a worker thread doing them meanwhile competes for the GIL). Times count
+        # from ``started``, so the record is as exact as if it had been opened at once.
         started = time.perf_counter()
-        opening = asyncio.get_running_loop().run_in_executor(
-            None, self._open, scope["method"], scope["path"], request, started
+        loop = asyncio.get_running_loop()
+        lazy = _LazyRecording(
+            lambda: loop.run_in_executor(
+                None, self._open, scope["method"], scope["path"], request, started
+            )
         )
-        forward = asyncio.ensure_future(self._forward(request, opening, send))
+        forward = asyncio.ensure_future(self._forward(request, lazy, send))
         watch = asyncio.ensure_future(_disconnected(receive))
         try:
             await asyncio.wait({forward, watch}, return_when=asyncio.FIRST_COMPLETED)
@@ -162,18 +166,18 @@ class RecordingProxy:
                 forward.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await forward
-                _, recording = await opening
+                recording = await lazy.open()  # also records what was forwarded meanwhile
                 recording.end("client-disconnected", "the client closed the connection")
             else:
                 watch.cancel()
                 forward.result()
         finally:
-            recorder, recording = await opening
-            recorder.close()
+            recording = await lazy.open()
+            lazy.close()
         if self.log is not None:
             self.log(
                 f"{scope['method']} {scope['path']} -> {recording.outcome}, "
-                f"{recording.chunk_count} chunks, {recording.size} bytes: {recorder.path}"
+                f"{recording.chunk_count} chunks, {recording.size} bytes: {lazy.path}"
             )
 
     def _open(
@@ -186,12 +190,7 @@ class RecordingProxy:
         )
         return recorder, recorder.start(request, started)
 
-    async def _forward(
-        self,
-        request: RecordedRequest,
-        opening: asyncio.Future[tuple[CassetteRecorder, InteractionRecording]],
-        send: Send,
-    ) -> None:
+    async def _forward(self, request: RecordedRequest, lazy: _LazyRecording, send: Send) -> None:
         client = self._client()
         outgoing = client.build_request(
             request.method, request.url, headers=request.headers, content=request.body
@@ -199,8 +198,7 @@ class RecordingProxy:
         try:
             response = await client.send(outgoing, stream=True)
         except Exception as error:  # any failure to get an answer is the upstream's: a 502
-            _, recording = await asyncio.shield(opening)
-            outcome = recording.fail(error)
+            outcome = (await lazy.open()).fail(error)
             status = 504 if outcome == "timeout" else 502
             message = f"sse-recorder proxy: upstream failed: {outcome_of(error)[1]}\n".encode()
             await send(
@@ -213,8 +211,7 @@ class RecordingProxy:
             await send({"type": "http.response.body", "body": message})
             return
         try:
-            _, recording = await asyncio.shield(opening)
-            t = recording.now()
+            headers_at = time.perf_counter()
             upstream_headers = [
                 (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw
             ]
@@ -226,16 +223,17 @@ class RecordingProxy:
                     "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in forwarded],
                 }
             )
-            recording.response(response.status_code, upstream_headers, t)
+            lazy.response = (response.status_code, upstream_headers, headers_at)
             try:
                 async for chunk in response.aiter_raw():
-                    t = recording.now()
+                    arrived = time.perf_counter()
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                    recording.chunk(chunk, t)
+                    lazy.pending.append((chunk, arrived))
+                    await lazy.open()  # after the first chunk is out: opens the cassette once
             except Exception as error:  # the upstream failed mid-body
-                recording.fail(error)
+                (await lazy.open()).fail(error)
                 return  # uvicorn closes the client's connection: the body stays unfinished
-            recording.end("complete")
+            (await lazy.open()).end("complete")
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             await response.aclose()
@@ -255,6 +253,47 @@ class RecordingProxy:
         client = self._clients.pop(id(asyncio.get_running_loop()), None)
         if client is not None:
             await client.aclose()
+
+
+Opened = tuple[CassetteRecorder, InteractionRecording]
+
+
+class _LazyRecording:
+    """One interaction's recording, opened on first need (after the client has its first
+    byte). What was forwarded before it opened waits in ``response`` and ``pending`` and is
+    written, with its real arrival times, as soon as it is open, even if the forwarding
+    task was cancelled meanwhile (a client hanging up)."""
+
+    def __init__(self, start: Callable[[], asyncio.Future[Opened]]) -> None:
+        self._start = start
+        self._future: asyncio.Future[Opened] | None = None
+        self._recorder: CassetteRecorder | None = None
+        #: status, headers, and ``time.perf_counter()`` when they arrived
+        self.response: tuple[int, list[tuple[str, str]], float] | None = None
+        #: chunks forwarded but not yet written, with ``time.perf_counter()`` arrival times
+        self.pending: list[tuple[bytes, float]] = []
+
+    async def open(self) -> InteractionRecording:
+        """The open recording, with everything forwarded so far written to it."""
+        if self._future is None:
+            self._future = self._start()
+        self._recorder, recording = await asyncio.shield(self._future)
+        if self.response is not None:
+            status, headers, arrived = self.response
+            recording.response(status, headers, arrived - recording.started)
+            self.response = None
+        for chunk, arrived in self.pending:
+            recording.chunk(chunk, arrived - recording.started)
+        self.pending.clear()
+        return recording
+
+    @property
+    def path(self) -> str:
+        return str(self._recorder.path) if self._recorder is not None else "(not opened)"
+
+    def close(self) -> None:
+        if self._recorder is not None:
+            self._recorder.close()
 
 
 async def _disconnected(receive: Receive) -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from recorder.cassette import Cassette, Interaction, load_cassette
 from recorder.cli import main
+from recorder.errors import CassetteFormatError
 from recorder.proxy import SERVER_OPTIONS, RecordingProxy, cassette_name
 from recorder.redaction import Redactor
 from recorder.serving import BackgroundServer
@@ -61,9 +62,16 @@ def wait_for_end(path: Path, timeout: float = 10.0) -> Interaction:
     """Poll (with a deadline) until the proxy has written the interaction's end."""
     deadline = time.monotonic() + timeout
     while True:
-        interaction = load_cassette(path).interactions[0]
-        if interaction.outcome != "interrupted" or time.monotonic() > deadline:
-            return interaction
+        try:
+            interaction = load_cassette(path).interactions[0]
+        except (CassetteFormatError, IndexError):
+            # The proxy opens the cassette after forwarding the first chunk: it may still be
+            # empty, or hold only its header.
+            if time.monotonic() > deadline:
+                raise
+        else:
+            if interaction.outcome != "interrupted" or time.monotonic() > deadline:
+                return interaction
         time.sleep(0.005)
 
 
