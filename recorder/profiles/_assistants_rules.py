@@ -32,6 +32,7 @@ from recorder.profiles.assistants import (
     MESSAGE,
     OPENINGS,
     RUN,
+    RUN_EVENTS,
     STEP,
     SUBMIT,
     StepState,
@@ -286,21 +287,7 @@ _MESSAGE_STATUS = (_message_f4, _message_lifecycle)
 ROUTES: dict[tuple[str, str], tuple[Callable[[AssistantsChecker], Iterator[Finding]], ...]] = {
     ("thread.created", ""): (rule_thread,),
     ("error", ""): (rule_e1,),
-    **{
-        (RUN, suffix): _RUN_RULES
-        for suffix in (
-            "created",
-            "queued",
-            "in_progress",
-            "requires_action",
-            "completed",
-            "incomplete",
-            "failed",
-            "cancelling",
-            "cancelled",
-            "expired",
-        )
-    },
+    **{(RUN, suffix): _RUN_RULES for suffix in RUN_EVENTS},
     (STEP, "created"): _STEP_STATUS,
     (STEP, "in_progress"): _STEP_STATUS,
     (STEP, "delta"): (_step_f4, _step_lifecycle, rule_a2_a4_step_delta),

@@ -149,31 +149,26 @@ NEXT_STATUS = {
     "cancelling": {"cancelling", "cancelled", "completed", "failed", "expired"},
 }
 RUN_TIMES = ("started_at", "completed_at", "cancelled_at", "failed_at")
+#: Event suffixes per family (CONTRACT.md, "Events").
+RUN_EVENTS = (
+    "created",
+    "queued",
+    "in_progress",
+    "requires_action",
+    "completed",
+    "incomplete",
+    "failed",
+    "cancelling",
+    "cancelled",
+    "expired",
+)
+STEP_EVENTS = ("created", "in_progress", "delta", "completed", "failed", "cancelled", "expired")
+MESSAGE_EVENTS = ("created", "in_progress", "delta", "completed", "incomplete")
 KNOWN = frozenset(
     {"thread.created", "error", "done"}
-    | {
-        f"thread.run.{s}"
-        for s in (
-            "created",
-            "queued",
-            "in_progress",
-            "requires_action",
-            "completed",
-            "incomplete",
-            "failed",
-            "cancelling",
-            "cancelled",
-            "expired",
-        )
-    }
-    | {
-        f"thread.run.step.{s}"
-        for s in ("created", "in_progress", "delta", "completed", "failed", "cancelled", "expired")
-    }
-    | {
-        f"thread.message.{s}"
-        for s in ("created", "in_progress", "delta", "completed", "incomplete")
-    }
+    | {f"thread.run.{suffix}" for suffix in RUN_EVENTS}
+    | {f"thread.run.step.{suffix}" for suffix in STEP_EVENTS}
+    | {f"thread.message.{suffix}" for suffix in MESSAGE_EVENTS}
 )
 # (family, object, prefix) in match order: the step prefix before the run prefix.
 FAMILIES = (
