@@ -29,6 +29,7 @@ from typing import NamedTuple
 from recorder.errors import SSEError
 
 __all__ = [
+    "DEFAULT_MAX_LINE_BYTES",
     "DecodeIssue",
     "SSEComment",
     "SSEParser",
@@ -38,6 +39,10 @@ __all__ = [
 ]
 
 _BOM = b"\xef\xbb\xbf"
+
+#: The longest line a parser accepts by default: far beyond any real event, small enough that a
+#: peer sending an endless line gets an ``SSEError`` instead of all the memory.
+DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
 
 
 class ServerSentEvent(NamedTuple):
@@ -120,10 +125,12 @@ class SSEParser:
         "unfinished",
     )
 
-    def __init__(self, *, keep_comments: bool = True, max_line_bytes: int | None = None) -> None:
+    def __init__(
+        self, *, keep_comments: bool = True, max_line_bytes: int | None = DEFAULT_MAX_LINE_BYTES
+    ) -> None:
         self.keep_comments = keep_comments
         #: Refuse (``SSEError``) any line longer than this: a guard against unbounded memory
-        #: when a peer sends a huge or endless event. None: no limit.
+        #: when a peer sends a huge or endless event (default 16 MiB). None: no limit.
         self.max_line_bytes = max_line_bytes
         #: Comments seen so far, in order (empty when ``keep_comments`` is False).
         self.comments: list[SSEComment] = []
@@ -221,8 +228,7 @@ class SSEParser:
 
     def _too_long(self, offset: int) -> None:
         raise SSEError(
-            f"a line longer than {self.max_line_bytes} bytes (a huge or endless event); "
-            "raise the limit if it is expected",
+            f"a line longer than {self.max_line_bytes} bytes (a huge or endless event)",
             offset=offset,
         )
 

@@ -138,3 +138,20 @@ def test_closed_pipe_is_not_a_traceback() -> None:
     err = producer.stderr.read()
     producer.wait()
     assert b"Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["parse", "show", "validate", "report"])
+def test_huge_event_is_one_line_with_file_and_byte(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    from recorder.sse import DEFAULT_MAX_LINE_BYTES
+
+    body = tmp_path / "huge.sse"
+    line = b"data: " + b"x" * DEFAULT_MAX_LINE_BYTES
+    body.write_bytes(b"event: thread.message.delta\n" + line + b"\n\nevent: done\ndata: [DONE]\n\n")
+    extra = ["-o", str(tmp_path / "report.html")] if command == "report" else []
+    code, _, err = run(capsys, command, str(body), *extra)
+    assert code == 2
+    assert f"{body}" in err and "byte 28" in err and "a line longer than" in err
+    assert err.strip().count("\n") == 0
+    assert "Traceback" not in err

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from recorder.cassette import Cassette, RecordedRequest, iter_cassette_paths, load_cassette
-from recorder.errors import UsageError
+from recorder.errors import RecorderError, UsageError
 
 
 def load_all(paths: Sequence[str]) -> Iterator[Cassette]:
@@ -30,3 +31,14 @@ def parse_request_spec(spec: str) -> RecordedRequest:
     if not method.isalpha():
         raise UsageError(f"--request: {method!r} is not an HTTP method")
     return RecordedRequest(method=method, url=url)
+
+
+@contextmanager
+def located(path: str | None) -> Iterator[None]:
+    """Errors raised inside (an over-long line from the parser, say) name ``path``."""
+    try:
+        yield
+    except RecorderError as error:
+        if error.path is None:
+            error.path = path
+        raise

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from recorder.commands._inputs import load_all
+from recorder.commands._inputs import load_all, located
 from recorder.stream import parse_interaction
 
 NAME = "parse"
@@ -27,7 +27,8 @@ def run(args: argparse.Namespace) -> int:
         for warning in cassette.warnings:
             print(f"sse-recorder parse: warning: {warning}", file=sys.stderr)
         for number, interaction in enumerate(cassette.interactions):
-            parsed = parse_interaction(interaction, keep_comments=args.comments)
+            with located(cassette.path):
+                parsed = parse_interaction(interaction, keep_comments=args.comments)
             records: list[tuple[int, dict[str, object]]] = []
             for index, event in enumerate(parsed.events):
                 record: dict[str, object] = {"interaction": number, "index": index}

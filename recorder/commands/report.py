@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from recorder.commands._inputs import load_all
+    from recorder.commands._inputs import load_all, located
     from recorder.findings import Finding
     from recorder.html_report import render_report
 
@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
             continue
         from recorder.validate import validate_cassette
 
-        findings.append(validate_cassette(cassette, profile=args.profile, strict=args.strict))
+        with located(cassette.path):
+            findings.append(validate_cassette(cassette, profile=args.profile, strict=args.strict))
     html = render_report(cassettes, findings, title=args.title)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from recorder.commands._inputs import load_all
+from recorder.commands._inputs import load_all, located
 
 NAME = "show"
 HELP = (
@@ -64,11 +64,13 @@ def run(args: argparse.Namespace) -> int:
             if not args.no_validate:
                 from recorder.validate import validate_cassette
 
-                findings = validate_cassette(cassette, profile=args.profile, strict=args.strict)
+                with located(cassette.path):
+                    findings = validate_cassette(cassette, profile=args.profile, strict=args.strict)
                 errors += sum(finding.is_error for finding in findings)
                 findings = [f for f in findings if f.severity.value in shown]
             lines = render_timeline(cassette, findings, style=style)
-        for line in lines:
-            out.write(line + "\n")
+        with located(cassette.path):
+            for line in lines:
+                out.write(line + "\n")
     # Like validate: 1 when a stream breaks its contract, so scripts can rely on it.
     return 1 if errors else 0
