@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -78,10 +79,15 @@ def _chromium() -> str:
         found = shutil.which(name)
         if found:
             return found
-    pytest.fail(
+    message = (
         "headless Chromium is needed for the HTML report browser test and was not found: "
         "install it (Debian: apt-get install -y chromium)"
     )
+    # CI installs Chromium (.ci/run), so there a missing browser is a failure; on a machine
+    # with only Python and pip (the README's promise) the browser test cannot run.
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def _render_in_browser(page: Path, tmp_path: Path, fragment: str = "") -> str:
