@@ -43,6 +43,15 @@ def _xml(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
+def _shown(text: str) -> str:
+    """A file name (or a message naming one) that can be written: bytes that are not UTF-8
+    (``os.fsdecode`` keeps them as lone surrogates) become ``\\xNN``."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no file name decodes to
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def use_colour(stream: IO[str]) -> bool:
     """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
     if os.environ.get("NO_COLOR"):
@@ -99,10 +108,12 @@ def render_text(results: Sequence[FileResult], *, colour: bool = False) -> str:
     lines: list[str] = []
     for result in results:
         if result.error is not None:
-            lines.append(f"{paint('UNREADABLE', 'fail')} {result.path}: {result.error}")
+            lines.append(
+                f"{paint('UNREADABLE', 'fail')} {_shown(result.path)}: {_shown(result.error)}"
+            )
             continue
         verdict = paint("ok  ", "ok") if result.ok else paint("FAIL", "fail")
-        lines.append(f"{verdict} {result.path}  ({_counts(result)})")
+        lines.append(f"{verdict} {_shown(result.path)}  ({_counts(result)})")
         groups = _groups(result.findings)
         groups.sort(key=lambda group: _RANK[group[0].severity])  # errors first; stable
         for first, more in groups:
@@ -148,12 +159,12 @@ def render_json(results: Sequence[FileResult]) -> str:
     files: list[dict[str, Any]] = []
     for result in results:
         entry: dict[str, Any] = {
-            "path": result.path,
+            "path": _shown(result.path),
             "ok": result.ok,
             "findings": [_finding_json(f) for f in result.findings],
         }
         if result.error is not None:
-            entry["error"] = result.error
+            entry["error"] = _shown(result.error)
         files.append(entry)
     return json.dumps({"files": files}, ensure_ascii=False, indent=2) + "\n"
 
@@ -177,12 +188,11 @@ def render_junit(results: Sequence[FileResult], *, suite: str = "sse-recorder va
     root.set("errors", str(errors))
     for result in results:
         case = ET.SubElement(
-            testsuite, "testcase", classname="sse-recorder.validate", name=result.path
+            testsuite, "testcase", classname="sse-recorder.validate", name=_xml(_shown(result.path))
         )
         if result.error is not None:
-            ET.SubElement(case, "error", message=_xml(result.error), type="unreadable").text = _xml(
-                result.error
-            )
+            error = _xml(_shown(result.error))
+            ET.SubElement(case, "error", message=error, type="unreadable").text = error
             continue
         bad = [f for f in result.findings if f.severity is Severity.ERROR]
         if bad:

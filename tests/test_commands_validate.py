@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -173,3 +174,13 @@ def test_list_rules(capsys: pytest.CaptureFixture[str]) -> None:
 def test_no_path_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate"]) == 2
     assert "give at least one PATH" in capsys.readouterr().err
+
+
+def test_a_file_name_that_is_not_utf8_is_reported(files: Path, tmp_path: Path) -> None:
+    (files / os.fsdecode(b"odd\xff.sse")).write_bytes(body(message_run()))
+    for fmt in ("text", "json", "junit"):
+        report = tmp_path / f"report.{fmt}"
+        assert main(["validate", str(files), "--format", fmt, "-o", str(report)]) == 1
+        text = report.read_text("utf-8")
+        shown = text if fmt != "json" else " ".join(f["path"] for f in json.loads(text)["files"])
+        assert "odd\\xff.sse" in shown

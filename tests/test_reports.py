@@ -115,3 +115,21 @@ def test_render_dispatches_on_format() -> None:
     assert render(results(), "json").startswith("{")
     assert render(results(), "junit").startswith("<?xml")
     assert render(results(), "text").startswith("FAIL")
+
+
+#: A file name that is not UTF-8 (``os.fsdecode(b"bad\xff.sse")``) and one with a control character.
+ODD_PATHS = ("bad\udcff.sse", "ctl\x01.sse")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "junit"])
+def test_file_names_that_are_not_text_are_shown_escaped(fmt: str) -> None:
+    results = [FileResult(ODD_PATHS[0], [BAD]), FileResult(ODD_PATHS[1], error=f"{ODD_PATHS[0]}")]
+    report = render(results, fmt)
+    report.encode("utf-8")  # a surrogate would make writing the report fail
+    if fmt == "json":
+        assert json.loads(report)["files"][0]["path"] == "bad\\xff.sse"
+    else:
+        assert "bad\\xff.sse" in report
+    if fmt == "junit":
+        names = [case.get("name") for case in ET.fromstring(report).iter("testcase")]
+        assert names == ["bad\\xff.sse", "ctl\ufffd.sse"]
