@@ -280,28 +280,30 @@ def apply_event_faults(pieces: list[Piece], spec: FaultSpec) -> list[Piece]:
     ends, is_done = _event_ends(body)
     groups = _split(pieces, ends)
     tail = groups.pop()
-    # (recorded index, pieces): an injected entry has index -1.
-    entries: list[tuple[int, list[Piece]]] = list(enumerate(groups))
+    # (recorded index, origin, pieces): an injected entry has index -1 and, as its origin, the
+    # recorded event it copies or replaces, so truncate-after drops it with that event.
+    entries: list[tuple[int, int, list[Piece]]] = [(i, i, g) for i, g in enumerate(groups)]
     count = len(groups)
 
     def position(index: int) -> int | None:
-        return next((p for p, (i, _) in enumerate(entries) if i == index), None)
+        return next((p for p, (i, _, _) in enumerate(entries) if i == index), None)
 
     for fault in spec.of("corrupt-json"):
         if fault.event is not None and fault.event < count:
-            entries[fault.event] = (fault.event, _corrupt(entries[fault.event][1]))
+            entries[fault.event] = (fault.event, fault.event, _corrupt(entries[fault.event][2]))
     for fault in spec.of("duplicate"):
         where = position(fault.event) if fault.event is not None else None
         if where is not None:
-            original = entries[where][1]
+            original = entries[where][2]
             last = original[-1] if original else Piece(0.0, b"")
             copy = [Piece(last.t, b"".join(p.data for p in original), last.shift)]
-            entries.insert(where + 1, (-1, copy))
+            entries.insert(where + 1, (-1, entries[where][0], copy))
     for fault in spec.of("error-event"):
         where = position(fault.event) if fault.event is not None else None
         if where is not None:
-            first = entries[where][1][0] if entries[where][1] else Piece(0.0, b"")
-            entries[where:] = [(-1, [_error_event(fault, _line_end_of(body), first.t)])]
+            first = entries[where][2][0] if entries[where][2] else Piece(0.0, b"")
+            error = _error_event(fault, _line_end_of(body), first.t)
+            entries[where:] = [(-1, entries[where][0], [error])]
             tail = []
     for fault in spec.of("swap"):
         a = position(fault.event) if fault.event is not None else None
@@ -309,21 +311,22 @@ def apply_event_faults(pieces: list[Piece], spec: FaultSpec) -> list[Piece]:
         if a is not None and b is not None:
             entries[a], entries[b] = entries[b], entries[a]
     if spec.of("drop-done"):
-        entries = [(i, g) for i, g in entries if i < 0 or not is_done[i]]
+        entries = [entry for entry in entries if entry[0] < 0 or not is_done[entry[0]]]
     for fault in spec.of("truncate-after"):
         assert fault.value is not None
         if fault.value < count:
-            entries = [(i, g) for i, g in entries if i < fault.value]
+            entries = [entry for entry in entries if entry[1] < fault.value]
             tail = []
     for fault in spec.of("stall"):
         where = position(fault.event) if fault.event is not None else None
         if where is not None and fault.value is not None:
             delay = fault.value / 1000
             entries[where:] = [
-                (i, [p._replace(shift=p.shift + delay) for p in g]) for i, g in entries[where:]
+                (i, origin, [p._replace(shift=p.shift + delay) for p in g])
+                for i, origin, g in entries[where:]
             ]
             tail = [p._replace(shift=p.shift + delay) for p in tail]
-    return [piece for _, group in entries for piece in group] + tail
+    return [piece for _, _, group in entries for piece in group] + tail
 
 
 def rechunk(pieces: list[Piece], size: int) -> list[Piece]:

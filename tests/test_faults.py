@@ -206,6 +206,16 @@ def test_event_numbers_always_name_recorded_events() -> None:
     assert ns(replay.body) == [0, 3, 1, 2, 1, 4, "done"]
 
 
+def test_truncate_after_also_drops_what_was_injected_after_the_cut() -> None:
+    interaction = stream_cassette().interactions[0]
+    assert ns(plan(interaction, faults="duplicate@3,truncate-after=2").body) == [0, 1]
+    assert ns(plan(interaction, faults="duplicate@1,truncate-after=2").body) == [0, 1, 1]
+    cut_before_error = plan(interaction, faults="error-event@3,truncate-after=2")
+    assert names(cut_before_error.body) == ["thread.message.delta"] * 2
+    error_kept = plan(interaction, faults="error-event@1,truncate-after=2")
+    assert names(error_kept.body) == ["thread.message.delta", "error"]
+
+
 def test_faults_beyond_the_stream_leave_it_alone() -> None:
     interaction = stream_cassette().interactions[0]
     for spec in ("truncate-after=99", "corrupt-json@99", "duplicate@99", "swap@1,99", "stall=5@99"):
