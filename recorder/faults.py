@@ -106,7 +106,7 @@ class FaultSpec:
             if not token:
                 continue
             if (
-                token.isdigit()
+                _is_number(token)
                 and faults
                 and faults[-1].name == "swap"
                 and faults[-1].other is None
@@ -140,8 +140,13 @@ def _usage(message: str, spec: str) -> UsageError:
     return UsageError(f"bad fault spec {spec!r}: {message}. Allowed faults: {allowed}")
 
 
+def _is_number(text: str) -> bool:
+    # ASCII only: str.isdigit() also accepts "²", which int() then refuses with a traceback.
+    return text.isascii() and text.isdigit()
+
+
 def _number(text: str, what: str, spec: str) -> int:
-    if not text.isdigit():
+    if not _is_number(text):
         raise _usage(f"{what} must be a non-negative integer, got {text!r}", spec)
     return int(text)
 

@@ -79,6 +79,9 @@ def test_parse_accepts_every_fault_and_combinations(spec: str, faults: tuple[Fau
         ("duplicate@", "must be a non-negative integer"),
         ("swap@5", "swap needs two events"),
         ("7", "unknown fault '7'"),
+        ("rechunk=\u00b2", "must be a non-negative integer"),
+        ("stall=5@\u0663", "must be a non-negative integer"),
+        ("swap@1,\u00b2", "unknown fault"),
     ],
 )
 def test_parse_errors_name_the_problem_and_list_the_allowed_faults(spec: str, says: str) -> None:
