@@ -560,6 +560,14 @@ class _Loader:
             raise self.fail(number, "invalid base64 in 'b64'") from None
 
 
+def _is_record(line: bytes) -> bool:
+    try:
+        _RECORD_ADAPTER.validate_json(line)
+    except ValidationError:
+        return False
+    return True
+
+
 def _explain(error: ValidationError) -> str:
     first = error.errors()[0]
     if first["type"] == "json_invalid":
@@ -607,14 +615,19 @@ class CassetteWriter:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         if append and target.exists() and target.stat().st_size > 0:
-            existing = load_cassette(target)
+            data = target.read_bytes()
+            existing = _load_bytes(data, str(target), suffix=target.suffix.lower())
             if existing.raw:
                 raise CassetteFormatError("cannot append to a raw .sse body", path=target)
             handle = open(target, "ab")  # noqa: SIM115 - closed by close()
-            if not target.read_bytes().endswith(b"\n"):
-                handle.write(b"\n")  # never glue a record onto a torn line
-            writer = cls(handle, str(target), len(existing.interactions), durable)
-            return writer
+            tail = data[data.rfind(b"\n") + 1 :]
+            if tail and _is_record(tail):
+                handle.write(b"\n")  # a hand-edited last line without its LF: keep it
+            elif tail:
+                # A torn last line (a kill mid-write; the loader dropped it): cut it off, or
+                # the records appended after it would put it mid-file, where it cannot load.
+                handle.truncate(len(data) - len(tail))
+            return cls(handle, str(target), len(existing.interactions), durable)
         handle = open(target, "wb")  # noqa: SIM115 - closed by close()
         writer = cls(handle, str(target), 0, durable)
         writer._write(HeaderRecord(profile=profile, note=note))

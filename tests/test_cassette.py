@@ -124,6 +124,32 @@ def test_writer_is_incremental_and_appendable(tmp_path: Path) -> None:
     assert loaded.interactions[1].outcome_detail == "no response"
 
 
+def test_appending_to_a_torn_cassette_keeps_it_loadable(tmp_path: Path) -> None:
+    # A recorder killed mid-write leaves a torn last line; appending after it must not leave
+    # that fragment in the middle of the file, where it would make every line unloadable.
+    path = tmp_path / "torn.jsonl"
+    path.write_text(sample().dumps().rstrip("\n")[:-7], encoding="utf-8")
+    with CassetteWriter.create(path, append=True) as writer:
+        index = writer.request(RecordedRequest(method="POST", url="/v1/x/submit_tool_outputs"))
+        writer.end(index, "complete", t=0.1)
+    loaded = load_cassette(path)
+    assert [i.outcome for i in loaded.interactions] == ["interrupted", "complete"]
+    assert len(loaded.interactions[0].chunks) == 3
+    assert loaded.warnings == [
+        f"{path}: interaction 0 has no end record (the recording was interrupted)"
+    ]
+
+
+def test_appending_to_a_file_without_final_newline_keeps_its_last_record(tmp_path: Path) -> None:
+    path = tmp_path / "edited.jsonl"
+    path.write_text(sample().dumps().rstrip("\n"), encoding="utf-8")  # hand-edited: no final LF
+    with CassetteWriter.create(path, append=True) as writer:
+        writer.end(writer.request(RecordedRequest(method="GET", url="/")), "complete", t=0.0)
+    loaded = load_cassette(path)
+    assert [i.outcome for i in loaded.interactions] == ["complete", "complete"]
+    assert loaded.warnings == []
+
+
 def test_unended_interaction_loads_as_interrupted(tmp_path: Path) -> None:
     path = tmp_path / "open.jsonl"
     writer = CassetteWriter.create(path)
