@@ -87,9 +87,9 @@ class BetweenEvents:
         _, offset, line = block[0]
         excerpt = " ".join(text.decode("utf-8", "replace") for text, _, _ in block)[:120]
         if b"event" in names:
-            name = (
-                block[names.index(b"event")][0].split(b":", 1)[1].strip().decode("utf-8", "replace")
-            )
+            # "event" alone is the field with an empty value (WHATWG SSE, "field name only")
+            field = block[names.index(b"event")][0]
+            name = field.partition(b":")[2].strip().decode("utf-8", "replace")
             return [
                 Finding(
                     self.rule,

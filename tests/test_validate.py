@@ -257,6 +257,24 @@ def test_lines_between_events_are_checked_whatever_the_chunking(
         assert after.event_index == 12 and "goes on after done" in after.message
 
 
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        (b"event\n", "an event block () without a data line"),  # a field name alone: no colon
+        (b"event:\n", "an event block () without a data line"),
+        (b"retry\nid\n", None),
+    ],
+)
+def test_field_lines_without_a_colon_between_events(block: bytes, message: str | None) -> None:
+    data = body(message_run())
+    marker = data.index(b"event: thread.message.delta")
+    data = data[:marker] + block + b"\n" + data[marker:]
+    found = [f for f in validate_cassette(_wrap(CREATE_RUN, data)) if f.rule == "F1"]
+    assert [(f.offset, f.message.split(":")[0]) for f in found] == (
+        [(marker, message)] if message else []
+    )
+
+
 def test_any_chunking_gives_the_same_findings() -> None:
     data = REAL.read_bytes()
     original = Cassette.load(REAL)
@@ -395,6 +413,8 @@ def test_a_cassette_of_an_unknown_profile_is_a_file_error(tmp_path: Path) -> Non
         st.sampled_from(
             [
                 b"event: thread.message.delta\n",
+                b"event\n",
+                b"data\n",
                 b"data: {}\n",
                 b"data: [DONE]\n",
                 b"\n",
