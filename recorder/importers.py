@@ -340,6 +340,9 @@ def import_vcr(data: bytes, *, source: str = "<vcr>") -> Cassette:
                 path=source,
                 line=mark.line + 1 if mark is not None else None,
             ) from None
+        except ValueError as error:
+            # A scalar the safe loader turns into a value and fails on (2024-02-30 as a date).
+            raise CassetteFormatError(f"broken vcrpy YAML cassette: {error}", path=source) from None
     items = document.get("interactions") if isinstance(document, Mapping) else None
     if not isinstance(items, list):
         raise _fail(source, 'broken vcrpy cassette: no "interactions" list')

@@ -278,6 +278,7 @@ def test_raw_body_with_request() -> None:
         (_har(_har_entry("http://x/", "text/html", "")), "x.har", "no text/event-stream"),
         (b"interactions:\n- request: [unclosed\n", "x.yaml", "broken vcrpy YAML cassette"),
         (b"interactions: 3\nversion: 1\n", "x.yaml", 'no "interactions" list'),
+        (b"interactions:\n- recorded_at: 2024-02-30\n", "x.yaml", "broken vcrpy YAML cassette"),
         (
             _har(_har_entry("http://x/", "text/event-stream", "%%%", encoding="base64")),
             "x.har",
