@@ -213,8 +213,9 @@ def import_har(data: bytes | Mapping[str, Any], *, source: str = "<har>") -> Cas
         if interaction is None:
             continue
         if not interaction.chunks:
+            # The path only: the query may hold a key, and warnings are not redacted.
             warnings.append(
-                f"{source}: log.entries[{number}] ({interaction.request.url}) has no body text "
+                f"{source}: log.entries[{number}] ({interaction.request.path}) has no body text "
                 "(the browser did not save it): imported without a body"
             )
         interactions.append(interaction)

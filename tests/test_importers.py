@@ -257,6 +257,14 @@ def test_har_entry_without_saved_body_is_kept_with_a_warning() -> None:
     assert "has no body text" in cassette.warnings[0]
 
 
+def test_har_warning_never_shows_the_query_redaction_would_remove() -> None:
+    url = "https://api.example.test/v1/threads/runs?api_key=sk-abc123secret"
+    cassette = import_bytes(_har(_har_entry(url, "text/event-stream", None)), source="x.har")
+    assert "sk-abc123secret" not in cassette.dumps()
+    assert "/v1/threads/runs" in cassette.warnings[0]
+    assert "sk-abc123secret" not in " ".join(cassette.warnings)
+
+
 # --------------------------------------------------------------------------- raw and detection
 
 
