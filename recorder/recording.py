@@ -178,12 +178,17 @@ class InteractionRecording:
                 self.owner._write_chunks(self.index, ready)
 
     def end(self, outcome: Outcome = "complete", detail: str | None = None) -> None:
-        """The body ended; only the first call counts."""
+        """The body ended; only the first call counts. ``detail`` is redacted like the body
+        (an error message may quote a secret: h11 quotes a refused header's value)."""
         with self._lock:
             if self.ended:
                 return
             t = self.now()
             self.outcome = outcome
+            if detail is not None:
+                detail = self._chunks.redact(detail.encode(errors="backslashreplace")).decode(
+                    errors="replace"
+                )
             self.owner._write_chunks(self.index, self._chunks.flush())
             self.owner._write_end(self.index, outcome, t, detail)
 

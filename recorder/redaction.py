@@ -222,6 +222,12 @@ class ChunkRedactor:
         """The held chunks, redacted, at the end of the body."""
         return self._release(len(self._held))
 
+    def redact(self, data: bytes) -> bytes:
+        """``data`` redacted whole, with the same patterns (held chunks are not touched)."""
+        if not self.patterns or not data:
+            return data
+        return _apply(data, 0, len(data), _edits(data, self.patterns))
+
     def _release_long_line(self) -> list[tuple[float, bytes]]:
         # Release whole chunks from the front, keeping at least OVERLAP bytes held and never
         # cutting through a secret found so far.
@@ -350,10 +356,7 @@ class Redactor:
 
     def redact_body(self, data: bytes, request: RecordedRequest | None = None) -> bytes:
         """A whole body redacted (the same bytes the chunk path produces, joined)."""
-        patterns = self.patterns_for(request)
-        if not patterns or not data:
-            return data
-        return _apply(data, 0, len(data), _edits(data, patterns))
+        return self.chunk_redactor(request).redact(data)
 
     def redact_request(self, request: RecordedRequest) -> RecordedRequest:
         """The request with secret headers, query values and body matches replaced."""

@@ -126,3 +126,17 @@ def test_outcome_of(error: BaseException, outcome: str) -> None:
     found, detail = outcome_of(error)
     assert found == outcome
     assert detail.startswith(type(error).__name__)
+
+
+def test_outcome_detail_is_redacted(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    redactor = Redactor(body_patterns=["tok-[0-9]+"])
+    with CassetteRecorder(path, redactor=redactor) as recorder:
+        recording = recorder.start(REQUEST)
+        error = ValueError("Illegal header value b'Bearer sk-header-secret', tok-42")
+        assert recording.fail(error) == "error"
+    (interaction,) = Cassette.load(path).interactions
+    assert (
+        interaction.outcome_detail
+        == "ValueError: Illegal header value b'Bearer REDACTED', REDACTED"
+    )

@@ -243,6 +243,25 @@ def test_connection_refused(tmp_path: Path) -> None:
     assert interaction.outcome == "error"
 
 
+def test_an_error_quoting_a_secret_is_recorded_redacted(
+    tmp_path: Path, upstream: tuple[str, Upstream]
+) -> None:
+    # A key read from a file with its newline: h11 refuses the header and quotes its value
+    # in the error, which becomes the interaction's outcome detail.
+    url, _ = upstream
+    path = tmp_path / "refused-header.jsonl"
+    with (
+        httpx.Client(transport=RecordingTransport(path)) as client,
+        pytest.raises(httpx.LocalProtocolError, match="sk-from-a-key-file"),
+    ):
+        client.get(url + "/hang-up", headers={"Authorization": "Bearer sk-from-a-key-file\n"})
+    interaction = load_cassette(path).interactions[0]
+    assert interaction.outcome == "error"
+    assert interaction.outcome_detail is not None
+    assert "REDACTED" in interaction.outcome_detail
+    assert "sk-from-a-key-file" not in path.read_text()
+
+
 def test_caller_closing_early(tmp_path: Path, upstream: tuple[str, Upstream]) -> None:
     """A body still going when the caller closes it: after the drain grace, the recording
     says the caller hung up, and the upstream sees the connection go away."""
