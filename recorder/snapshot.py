@@ -9,9 +9,9 @@ a changed event order, status, field or text does not. With ``fold_deltas`` (the
 single event carrying the joined text, so a different chunking of the same answer matches too.
 
 What can be snapshotted: a ``Cassette``, an ``Interaction``, a ``ParsedStream``, a path to a
-cassette or ``.sse`` file, a raw body (``bytes``), parsed ``ServerSentEvent`` objects, or any
-client's events (objects with ``event`` and ``data``, such as the ``openai`` library's stream
-events, or pydantic models, dicts and lists).
+cassette or ``.sse`` file (``Path`` or ``str``), a raw body (``bytes``, or a ``str`` that names no
+file), parsed ``ServerSentEvent`` objects, or any client's events (objects with ``event`` and
+``data``, such as the ``openai`` library's stream events, or pydantic models, dicts and lists).
 
 This module imports syrupy (a test extra); the pytest plugin imports it only when a test asks
 for the ``sse_snapshot`` fixture.
@@ -27,7 +27,8 @@ from typing import Any
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 from syrupy.types import PropertyFilter, PropertyMatcher, SerializableData, SerializedData
 
-from recorder.cassette import Cassette, Interaction, load_cassette
+from recorder.assertions import as_cassette
+from recorder.cassette import Cassette, Interaction
 from recorder.normalize import Normalizer
 from recorder.sse import ServerSentEvent, parse_bytes
 from recorder.stream import ParsedStream, parse_interaction
@@ -76,17 +77,15 @@ def _from_cassette(cassette: Cassette) -> Iterator[tuple[str | None, list[Event]
 
 def _sections(data: Any) -> list[tuple[str | None, list[Event]]]:
     """Split what was given into titled sections of ``(event name, payload)`` pairs."""
-    if isinstance(data, os.PathLike):
-        return list(_from_cassette(load_cassette(data)))
-    if isinstance(data, Cassette):
-        return list(_from_cassette(data))
+    if isinstance(data, str | os.PathLike | Cassette):
+        # A str is a path when it names a file, else a body (as ``assert_conforms`` reads it).
+        return list(_from_cassette(as_cassette(data)))
     if isinstance(data, Interaction):
         return [(None, _from_sse(parse_interaction(data).events))]
     if isinstance(data, ParsedStream):
         return [(None, _from_sse(data.events))]
-    if isinstance(data, bytes | bytearray | str):
-        raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-        return [(None, _from_sse(parse_bytes(raw)[0]))]
+    if isinstance(data, bytes | bytearray):
+        return [(None, _from_sse(parse_bytes(bytes(data))[0]))]
     events: list[Event] = []
     for item in data:
         if isinstance(item, ServerSentEvent):

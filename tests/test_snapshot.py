@@ -95,6 +95,8 @@ def test_folding_joins_the_deltas_into_the_text() -> None:
     "given",
     [
         pytest.param(lambda: RUN, id="path"),
+        pytest.param(lambda: str(RUN), id="path as str"),
+        pytest.param(lambda: _body().decode(), id="str"),
         pytest.param(lambda: load_cassette(RUN), id="cassette"),
         pytest.param(lambda: load_cassette(RUN).interactions[0], id="interaction"),
         pytest.param(lambda: _body(), id="bytes"),
