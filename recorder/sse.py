@@ -15,8 +15,9 @@ Deliberate points (each one a place where popular parsers differ):
 - One leading BOM is stripped, once, at the very start of the stream (not per event, not twice).
 - CR, LF and CRLF all end a line, and a CR that ends one chunk plus an LF that starts the next
   are one line end.
-- ``id`` values that contain NULL are ignored; ``retry`` accepts ASCII digits only; an event
-  with an empty data buffer is not dispatched (but its ``id`` still sets the last event id).
+- ``id`` values that contain NULL are ignored; ``retry`` accepts ASCII digits only (and ignores
+  a value past Python's ``int()`` digit limit, over 10**4300 ms); an event with an empty data
+  buffer is not dispatched (but its ``id`` still sets the last event id).
 - An event that is not finished by a blank line when the stream ends is discarded; where it
   began is kept in ``SSEParser.unfinished``.
 """
@@ -326,8 +327,9 @@ class SSEParser:
                     if b"\x00" not in value:
                         id_buffer = self._decode(value, offset, number)
                 elif name == b"retry":
-                    if value.isdigit():  # bytes.isdigit() is ASCII-only, as the spec requires
-                        retry = self.reconnection_time = int(value)
+                    milliseconds = _retry_value(value)
+                    if milliseconds is not None:
+                        retry = self.reconnection_time = milliseconds
                 elif not line.isascii():
                     self._decode(line, offset, number)  # unknown field: still report bad UTF-8
             number += 1
@@ -361,6 +363,24 @@ class SSEParser:
         except UnicodeDecodeError:
             self.decode_errors.append(DecodeIssue(offset, line, self._chunk_index))
             return value.decode("utf-8", "replace")
+
+
+def _retry_value(value: bytes) -> int | None:
+    """A ``retry`` field's value: ASCII digits only (``bytes.isdigit`` is ASCII-only), else None.
+
+    Python's ``int()`` refuses strings of more than 4300 digits by default: leading zeros are
+    dropped first, and a value still too long (over 10**4300 ms) is ignored, as browsers ignore
+    one beyond 64 bits, instead of raising.
+    """
+    if not value.isdigit():
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        try:
+            return int(value.lstrip(b"0") or b"0")
+        except ValueError:
+            return None
 
 
 def parse_bytes(

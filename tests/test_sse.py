@@ -101,6 +101,17 @@ SPEC_CASES: list[tuple[str, list[bytes], list[tuple[str, str, str, int | None]]]
     ("retry digits only", [b"retry: 12a\ndata: a\n\n"], [("message", "a", "", None)]),
     ("retry set", [b"retry: 1500\ndata: a\n\n"], [("message", "a", "", 1500)]),
     ("retry not unicode digits", ["retry: ١٢\ndata: a\n\n".encode()], [("message", "a", "", None)]),
+    # Python refuses int() of over 4300 digits by default; such a value must not be a traceback.
+    (
+        "retry leading zeros past the digit limit",
+        [b"retry: " + b"0" * 5000 + b"1500\ndata: a\n\n"],
+        [("message", "a", "", 1500)],
+    ),
+    (
+        "retry too long for an int ignored",
+        [b"retry: 7\nretry: " + b"9" * 5000 + b"\ndata: a\n\n"],
+        [("message", "a", "", 7)],
+    ),
     ("unknown field ignored", [b"foo: bar\ndata: a\n\n"], [("message", "a", "", None)]),
     ("unfinished event discarded", [b"data: a\n\ndata: b\n"], [("message", "a", "", None)]),
     (
