@@ -85,10 +85,13 @@ class Normalizer:
 
     def text(self, value: str) -> str:
         """``value`` with every id already seen replaced (for URLs and free text)."""
-        for original, placeholder in self._ids.items():
-            if original in value:
-                value = value.replace(original, placeholder)
-        return value
+        present = [original for original in self._ids if original in value]
+        if not present:
+            return value
+        # One pass, longest first: ``run_1`` must not cut ``run_12`` into ``<run_1>2``.
+        present.sort(key=len, reverse=True)
+        pattern = re.compile("|".join(map(re.escape, present)))
+        return pattern.sub(lambda match: self._ids[match.group()], value)
 
     def event(self, event: ServerSentEvent | Mapping[str, Any]) -> dict[str, Any]:
         """One event as ``{"event", "data"[, "id"][, "retry"]}`` with its payload normalized.

@@ -59,6 +59,12 @@ def test_known_ids_are_replaced_in_other_strings_and_urls() -> None:
     assert event["data"] == {"note": "<thread_1>", "other": "thread_new"}
 
 
+def test_an_id_that_begins_another_does_not_cut_it_in_text() -> None:
+    normalizer = Normalizer()
+    normalizer.payload([{"id": "run_1"}, {"id": "run_12"}])
+    assert normalizer.text("/runs/run_12 then run_1") == "/runs/<run_2> then <run_1>"
+
+
 def test_non_json_data_sse_id_and_retry() -> None:
     events, _ = parse_bytes(b"id: evt-000001\nretry: 50\nevent: done\ndata: [DONE]\n\n")
     assert normalize_events(events) == [
