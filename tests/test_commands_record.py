@@ -155,6 +155,11 @@ def test_unreachable_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFi
         (["http://127.0.0.1:9/x", "-X", "GE T"], "is not an HTTP method"),
         (["http://127.0.0.1:9/x", "--timeout", "0"], "--timeout must be positive"),
         (["http://127.0.0.1:9/x", "--body-redact", "(["], "--body-redact"),
+        # a valid str regex that bodies (bytes) cannot use
+        (["http://127.0.0.1:9/x", "--body-redact", r"\u0041"], "--body-redact"),
+        (["http://127.0.0.1:9/x", "-H", "X-Tenant: é"], "-H X-Tenant: the value must be"),
+        # a control character: named without echoing the (secret) value
+        (["http://127.0.0.1:9/x", "-H", "Authorization: sk-1\x01"], "-H Authorization: the"),
     ],
 )
 def test_argument_errors(
@@ -163,6 +168,7 @@ def test_argument_errors(
     assert main(["record", *argv, "-o", str(tmp_path / "out.jsonl")]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+    assert "sk-1" not in err
     assert not (tmp_path / "out.jsonl").exists()
 
 

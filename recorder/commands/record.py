@@ -54,9 +54,9 @@ def redactor_from(args: argparse.Namespace) -> Redactor:
     from recorder.redaction import Redactor
 
     for pattern in args.body_redact:
-        try:
-            re.compile(pattern)
-        except re.error as error:
+        try:  # compiled as the Redactor compiles it: a bytes regex (r"\u0041" is not one)
+            Redactor(body_patterns=[pattern], defaults=False)
+        except (re.error, UnicodeError) as error:
             raise UsageError(f"--body-redact {pattern!r}: {error}") from None
     return Redactor(
         extra_headers=args.header_redact,
@@ -117,6 +117,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+
+
 def _parse_headers(specs: list[str]) -> list[tuple[str, str]]:
     headers = []
     for spec in specs:
@@ -127,6 +130,12 @@ def _parse_headers(specs: list[str]) -> list[tuple[str, str]]:
             or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name.strip())
         ):
             raise UsageError(f"-H expects 'Name: value', got {spec!r}")
+        if not _HEADER_VALUE.fullmatch(value.strip()):
+            # Not echoed: the value may well be a credential.
+            raise UsageError(
+                f"-H {name.strip()}: the value must be printable ASCII "
+                "(it holds a control character or non-ASCII text)"
+            )
         headers.append((name.strip(), value.strip()))
     return headers
 
