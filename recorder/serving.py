@@ -87,6 +87,7 @@ class BackgroundServer:
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if self._error is not None or not self._thread.is_alive():
+                self.stop()  # __exit__ will not run: release the port here
                 raise RuntimeError(f"server at {self.url} failed to start: {self._error!r}")
             if time.monotonic() > deadline:
                 self.stop()
@@ -132,13 +133,13 @@ def serve_forever(
     import uvicorn
 
     sock = bind_socket(host, port)
-    url = _url(sock)
-    server = uvicorn.Server(_config(app, **options))
-    if announce is not None:
-        announce(url)
-    else:
-        print(url, flush=True)
     try:
+        url = _url(sock)
+        server = uvicorn.Server(_config(app, **options))
+        if announce is not None:
+            announce(url)
+        else:
+            print(url, flush=True)
         asyncio.run(server.serve(sockets=[sock]))
     finally:
         sock.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -41,3 +42,13 @@ def test_bind_socket_busy_port_raises() -> None:
             bind_socket(port=taken.getsockname()[1])
     finally:
         taken.close()
+
+
+def test_a_server_that_fails_to_start_releases_its_port(tmp_path: Path) -> None:
+    missing = str(tmp_path / "missing.pem")  # uvicorn fails loading it, in its thread
+    server = BackgroundServer(hello, ssl_keyfile=missing, ssl_certfile=missing)
+    port = int(server.url.rsplit(":", 1)[1])
+    with pytest.raises(RuntimeError, match="failed to start"), server:
+        pass
+    with pytest.raises(httpx.ConnectError):  # nothing listens there any more
+        httpx.get(f"http://127.0.0.1:{port}/")
