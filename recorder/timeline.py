@@ -74,7 +74,17 @@ class Style:
         return f"\x1b[{codes}m{text}\x1b[0m"
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters as ``\\xNN``: a stream must not drive the terminal."""
+    return _CONTROL.sub(lambda m: _ESCAPES.get(m.group(), f"\\x{ord(m.group()):02x}"), text)
+
+
 def _short(text: str, width: int = _SUMMARY_WIDTH) -> str:
+    text = _printable(text)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -162,7 +172,7 @@ def _finding_line(finding: Finding, style: Style, indent: str = "       ") -> st
         where.insert(0, f"byte {finding.offset}")
     suffix = style(f"  [{', '.join(where)}]", "dim") if where else ""
     arrow = style("▲", *_severity_style(finding.severity))
-    return f"{indent}{arrow} {mark}: {finding.message}{suffix}"
+    return f"{indent}{arrow} {mark}: {_printable(finding.message)}{suffix}"
 
 
 def _header(number: int, interaction: Interaction, parsed: ParsedStream, style: Style) -> str:
@@ -172,9 +182,11 @@ def _header(number: int, interaction: Interaction, parsed: ParsedStream, style: 
         f" ({interaction.outcome_detail})" if interaction.outcome_detail else ""
     )
     return style(
-        f"== interaction {number}: {request.method} {request.url} -> {status}, "
-        f"{len(interaction.chunks)} chunks, {parsed.size} bytes, "
-        f"{len(parsed.events)} events, ended: {ended}",
+        _printable(
+            f"== interaction {number}: {request.method} {request.url} -> {status}, "
+            f"{len(interaction.chunks)} chunks, {parsed.size} bytes, "
+            f"{len(parsed.events)} events, ended: {ended}"
+        ),
         "bold",
     )
 
@@ -251,7 +263,6 @@ def render_timeline(
 
 
 _LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)?")
-_ESCAPES = {"\t": "\\t", "\x1b": "\\x1b"}
 
 
 def _visible(data: bytes, style: Style) -> str:

@@ -46,6 +46,21 @@ def test_rows_show_time_gap_chunks_name_and_summary() -> None:
     assert rows[3][:5] == ["2", "305.0", "+5.0", "3", "done"]
 
 
+def test_control_characters_of_a_stream_never_reach_the_terminal() -> None:
+    hostile = _cassette(
+        (
+            0.0,
+            b'event: x\x1b]0;title\x07y\ndata: {"id":"run_\\u001b[2J"}\n\n'
+            b": hi\x1b[31m\n\ndata: [1,\ndata: 2]\n\n",
+        )
+    )
+    lines = list(render_timeline(hostile))
+    assert len(lines) == 5
+    assert not any("\x1b" in line or "\x07" in line or "\n" in line for line in lines)
+    assert "x\\x1b]0;title\\x07y" in lines[2] and "run_\\x1b[2J" in lines[2]
+    assert "hi\\x1b[31m" in lines[3] and "[1,\\n2]" in lines[4]
+
+
 def test_findings_appear_under_their_event_and_the_rest_at_the_end() -> None:
     findings = [
         Finding("M1", Severity.ERROR, "delta before created", 0, 1, json_path="$.id"),
