@@ -7,6 +7,7 @@ here so the rules are seen alone (test_validate covers both together).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -504,3 +505,38 @@ def test_no_event_order_crashes_the_rules(data: st.DataObject) -> None:
     for config in (RULES_ONLY, RuleConfig()):
         for finding in validate_cassette(cassette(*streams), config=config):
             assert finding.rule in RULES and finding.message
+
+
+def _nested(depth: int) -> str:
+    """JSON text of ``depth`` containers (objects and arrays in turn) around a string."""
+    return (
+        '{"k": [' * (depth // 2)
+        + '{"k": "x"}' * (depth % 2)
+        + ('"x"' if depth % 2 == 0 else "")
+        + "]}" * (depth // 2)
+    )
+
+
+def _with(payload: Any, key: str, value: str) -> str:
+    return json.dumps({**payload, key: "DEEP"}).replace('"DEEP"', value)
+
+
+@pytest.mark.parametrize(("depth", "space"), [(65, ""), (600, ""), (5000, ""), (5000, " ")])
+def test_deeply_nested_payloads_are_an_f1_finding_not_a_crash(depth: int, space: str) -> None:
+    events = message_run()
+    events[2][1] = space + _with(events[2][1], "metadata", _nested(depth))
+    delta = events[7][1]  # the first text delta
+    events[7][1] = _with(
+        delta, "delta", json.dumps(delta["delta"])[:-1] + ', "k": ' + _nested(depth) + "}"
+    )
+    for config in (RULES_ONLY, RuleConfig()):
+        found = validate_cassette(cassette((CREATE_RUN, events)), config=config)
+        deep = [f for f in found if f.rule == "F1"]
+        assert [f.event_index for f in deep] == [2, 7]
+        assert "nests deeper than 64 levels" in deep[0].message
+
+
+def test_payloads_nested_64_levels_are_checked() -> None:
+    events = message_run()
+    events[2][1] = _with(events[2][1], "metadata", _nested(63))  # 64 with the payload itself
+    assert "F1" not in {f.rule for f in findings([(CREATE_RUN, events)])}

@@ -38,18 +38,53 @@ E = Severity.ERROR
 
 _raw_decode = json.JSONDecoder().raw_decode
 
+#: Containers a payload may nest (the payload itself is level 1): the rules and the schema
+#: explanations recurse, and no Assistants object comes near it.
+MAX_DEPTH = 64
+#: Stands for a payload too deep for the JSON decoder itself.
+_TOO_DEEP = object()
+
+
+def _too_deep(value: Any) -> bool:
+    """True when ``value`` nests containers deeper than ``MAX_DEPTH`` (found without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
 
 def _decisive(payload: Any) -> bool:
     """Run and message payloads tell v1 from v2 (``file_ids``, ``retrieval`` tools)."""
     return isinstance(payload, dict) and payload.get("object") in ("thread.run", "thread.message")
 
 
+def _decode_slowly(data: str) -> tuple[Any, str | None]:
+    """The payload of ``data`` that is not one bare JSON value, and what F1 says about it."""
+    try:
+        return json.loads(data), None  # leading/trailing whitespace is still JSON
+    except RecursionError:  # the decoder's own depth limit: the caller reports the depth
+        return _TOO_DEEP, None
+    except ValueError as error:
+        payload = _recover(data)
+        recovered = "; the rules check the JSON value before it" if payload else ""
+        return payload, f"is not JSON ({error}){recovered}"
+
+
 def _recover(data: str) -> Any:
     """The JSON value at the start of ``data`` when only junk follows it (the official
     examples' extra ``}``), so the other rules still see the payload; else None."""
     try:
-        value, _ = json.JSONDecoder().raw_decode(data.strip())
-    except ValueError:
+        value, _ = _raw_decode(data.strip())
+    except (ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
 
@@ -186,13 +221,20 @@ class AssistantsChecker:
             payload, end = _raw_decode(data)
             if end != len(data):
                 raise ValueError("trailing data")
-        except ValueError:
-            try:
-                payload = json.loads(data)  # leading/trailing whitespace is still JSON
-            except ValueError as error:
-                payload = _recover(data)
-                recovered = "; the rules check the JSON value before it" if payload else ""
-                found.append(self.found("F1", f"{name} data is not JSON ({error}){recovered}"))
+        except (ValueError, RecursionError):
+            payload, problem = _decode_slowly(data)
+            if problem is not None:
+                found.append(self.found("F1", f"{name} data {problem}"))
+        # Each level needs a bracket, so counting them spares nearly every payload the walk.
+        if payload is _TOO_DEEP or (
+            data.count("{") + data.count("[") > MAX_DEPTH and _too_deep(payload)
+        ):
+            payload = None
+            found.append(
+                self.found(
+                    "F1", f"{name} data nests deeper than {MAX_DEPTH} levels: its rules are skipped"
+                )
+            )
         self.payload = payload
         gate = self.schema
         if payload is not None and gate is not None:
