@@ -31,9 +31,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from recorder.commands._inputs import load_all, located
+    from recorder.errors import UsageError
     from recorder.findings import Finding
     from recorder.html_report import render_report
 
+    output = Path(args.output)
+    if output.is_dir():  # else the temporary file would be written beside it, in its parent
+        raise UsageError(f"{output}: is a directory, not a report file")
     cassettes = list(load_all(args.paths))
     findings: list[list[Finding]] = []
     for cassette in cassettes:
@@ -47,7 +51,6 @@ def run(args: argparse.Namespace) -> int:
         with located(cassette.path):
             findings.append(validate_cassette(cassette, profile=args.profile, strict=args.strict))
     html = render_report(cassettes, findings, title=args.title)
-    output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
     try:
