@@ -70,6 +70,7 @@ class _Entry:
     ended_at: int | None = None
     end_event: str | None = None
     linked: str | None = None  # the inner key this object encloses, if any
+    created: bool = True  # False: only its terminal event was seen (out of order)
 
 
 @dataclass(slots=True)
@@ -178,6 +179,8 @@ class LifecycleTracker:
     ) -> list[Violation]:
         spec = kind.spec
         found: list[Violation] = []
+        if entry is not None and not entry.created:
+            return [self._out_of_order(spec, event, key, entry)]
         if entry is not None:
             where = "an earlier stream" if entry.created_at < 0 else f"event {entry.created_at}"
             found.append(
@@ -227,7 +230,7 @@ class LifecycleTracker:
     ) -> list[Violation]:
         spec = kind.spec
         if entry is None:
-            kind.entries[key] = _Entry(created_at=index, ended_at=index, end_event=event)
+            kind.entries[key] = _Entry(index, index, event, created=False)
             return [self._out_of_order(spec, event, key, None)]
         if entry.ended_at is not None:
             return [

@@ -72,6 +72,14 @@ def test_deltas_must_fall_between_created_and_terminal() -> None:
     ) == [(0, "X1"), (3, "X1"), (4, "X1")]
 
 
+def test_created_after_an_early_terminal_is_out_of_order_not_twice() -> None:
+    tracker = LifecycleTracker([ITEM])
+    events = [("item.done", "i1", None), ("item.added", "i1", None)]
+    found = [(i, tracker.observe(name, key, i)) for i, (name, key, _) in enumerate(events)]
+    assert [(i, v.rule) for i, vs in found for v in vs] == [(0, "X1"), (1, "X1")]
+    assert found[1][1][0].message == "item.added for item i1 after it ended (item.done at event 0)"
+
+
 def test_once_rules_and_interleaving() -> None:
     tracker = LifecycleTracker([ITEM])
     assert rules(
