@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -362,4 +363,19 @@ def render_report(
             mine = [f for f in group if f.interaction == number]
             parts.extend(_interaction_section(f"c{position}-i{number}", number, interaction, mine))
     parts.append(f"<script>{_SCRIPT}</script></body></html>")
-    return "\n".join(parts)
+    return _writable("\n".join(parts))
+
+
+def _writable(text: str) -> str:
+    """``text`` that encodes as UTF-8: lone surrogates (a file name that is not UTF-8, a JSON
+    ``"\\udcff"`` escape in a payload) become ``\\xNN`` (the byte a file name held) or
+    ``\\uNNNN``."""
+    return _SURROGATE.sub(_escape_surrogate, text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogate(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"

@@ -54,6 +54,14 @@ def test_everything_recorded_is_escaped() -> None:
     assert "http://127.0.0.1/&lt;b&gt;x&lt;/b&gt;?a=1&amp;b=2" in html
 
 
+def test_a_report_can_always_be_written_as_utf8() -> None:
+    body = b'event: thread.run.created\ndata: {"id":"run_1","note":"\\udcff \\ud800"}\n\n'
+    cassette = Cassette.from_sse(body).model_copy(update={"path": "r\udcff.jsonl"})
+    html = render_report([cassette], [[]], title="t\udcfe")
+    html.encode("utf-8")
+    assert "r\\xff.jsonl" in html and "t\\xfe" in html and "\\xff \\ud800" in html
+
+
 def test_chart_stats_and_findings_without_a_browser() -> None:
     cassette = _timed()
     findings = validate_cassette(cassette)
