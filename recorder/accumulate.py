@@ -2,8 +2,10 @@
 
 The rule (CONTRACT.md, "Accumulation"): strings concatenate; lists of objects merge by their
 ``index`` key; ``index`` and ``type`` are overwritten, never added; any other value replaces
-the old one. This is what openai-python's ``accumulate_delta`` does, written once here for the
-validator (rules A1-A5) and for snapshot folding.
+the old one. For the fields Assistants deltas carry this is what openai-python's
+``accumulate_delta`` does (it also adds numbers, which no delta streams, and rejects list items
+without ``index``, which are appended here). Written once for the validator (rules A1-A5) and
+for snapshot folding.
 
 Strings are kept as :class:`Pieces` (a list of fragments) while accumulating, so a message
 built from a million one-word deltas costs linear time, not quadratic; :func:`materialize`
@@ -73,7 +75,7 @@ def _merge_list(target: list[Any], items: list[Any]) -> None:
     for item in items:
         index = item.get("index") if isinstance(item, dict) else None
         if not isinstance(index, int) or isinstance(index, bool):
-            target.append(_adopt(item))  # no index: a new element, as the clients do
+            target.append(_adopt(item))  # no index: a new element
             continue
         existing = next(
             (
