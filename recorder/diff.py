@@ -29,7 +29,7 @@ from recorder.cassette import Cassette, Interaction
 from recorder.normalize import Normalizer
 from recorder.sse import ServerSentEvent
 from recorder.stream import parse_interaction
-from recorder.timeline import delta_text
+from recorder.timeline import delta_text, printable
 
 __all__ = ["Difference", "diff_cassettes", "diff_events", "diff_interactions", "render_diff"]
 
@@ -450,12 +450,16 @@ def diff_cassettes(a: Cassette, b: Cassette, *, exact: bool = False) -> list[Dif
 def render_diff(
     differences: Sequence[Difference], a_name: str, b_name: str, *, exact: bool = False
 ) -> Iterator[str]:
-    """Text lines for a terminal or a pipe: a header, one line per difference, a summary."""
-    yield f"A: {a_name}"
-    yield f"B: {b_name}"
+    """Text lines for a terminal or a pipe: a header, one line per difference, a summary.
+
+    Control characters and lone surrogates from the streams or file names are escaped
+    (``recorder.timeline.printable``).
+    """
+    yield printable(f"A: {a_name}")
+    yield printable(f"B: {b_name}")
     for difference in differences:
         where = difference.location()
-        yield f"{where}: {difference.message}" if where else difference.message
+        yield printable(f"{where}: {difference.message}" if where else difference.message)
     if not differences:
         yield "equal" if exact else "equal (ids and timestamps ignored)"
         return

@@ -30,7 +30,9 @@ __all__ = [
     "Style",
     "chunk_starts",
     "delta_text",
+    "escape_surrogates",
     "event_chunks",
+    "printable",
     "render_raw",
     "render_timeline",
     "summarize",
@@ -74,17 +76,36 @@ class Style:
         return f"\x1b[{codes}m{text}\x1b[0m"
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
-def _printable(text: str) -> str:
-    """``text`` with control characters as ``\\xNN``: a stream must not drive the terminal."""
-    return _CONTROL.sub(lambda m: _ESCAPES.get(m.group(), f"\\x{ord(m.group()):02x}"), text)
+def _escape(match: re.Match[str]) -> str:
+    character = match.group()
+    code = ord(character)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte of a file name that is not UTF-8 (os.fsdecode)
+        return f"\\x{code - 0xDC00:02x}"
+    if 0xD800 <= code <= 0xDFFF:  # a lone surrogate, e.g. from a JSON "\\ud800" escape
+        return f"\\u{code:04x}"
+    return _ESCAPES.get(character, f"\\x{code:02x}")
+
+
+def escape_surrogates(text: str) -> str:
+    """``text`` that always encodes as UTF-8: lone surrogates become ``\\xNN`` (the byte of a
+    file name that is not UTF-8) or ``\\uNNNN``."""
+    return _SURROGATE.sub(_escape, text)
+
+
+def printable(text: str) -> str:
+    """``text`` for a terminal: control characters and lone surrogates escaped (``\\x1b``,
+    ``\\n``, ``\\ud800``), so a recorded stream can neither drive the terminal nor make the
+    output unencodable."""
+    return _UNPRINTABLE.sub(_escape, text)
 
 
 def _short(text: str, width: int = _SUMMARY_WIDTH) -> str:
-    text = _printable(text)
+    text = printable(text)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -172,7 +193,7 @@ def _finding_line(finding: Finding, style: Style, indent: str = "       ") -> st
         where.insert(0, f"byte {finding.offset}")
     suffix = style(f"  [{', '.join(where)}]", "dim") if where else ""
     arrow = style("▲", *_severity_style(finding.severity))
-    return f"{indent}{arrow} {mark}: {_printable(finding.message)}{suffix}"
+    return f"{indent}{arrow} {mark}: {printable(finding.message)}{suffix}"
 
 
 def _header(number: int, interaction: Interaction, parsed: ParsedStream, style: Style) -> str:
@@ -182,7 +203,7 @@ def _header(number: int, interaction: Interaction, parsed: ParsedStream, style: 
         f" ({interaction.outcome_detail})" if interaction.outcome_detail else ""
     )
     return style(
-        _printable(
+        printable(
             f"== interaction {number}: {request.method} {request.url} -> {status}, "
             f"{len(interaction.chunks)} chunks, {parsed.size} bytes, "
             f"{len(parsed.events)} events, ended: {ended}"

@@ -176,6 +176,19 @@ def test_show_timeline_with_findings_and_exit_codes(capsys: pytest.CaptureFixtur
     assert "\x1b[" in capsys.readouterr().out
 
 
+def test_show_and_diff_print_lone_surrogates_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = _file(tmp_path, "a.sse", b'event: x\ndata: {"id":"run_\\udcff","delta":"y\\ud800"}\n\n')
+    b = _file(tmp_path, "b.sse", b'event: x\ndata: {"id":"run_1"}\n\n')
+    assert main(["show", a, "--no-validate"]) == 0
+    assert '"y\\ud800"' in capsys.readouterr().out
+    assert main(["diff", a, b, "--exact"]) == 1
+    out = capsys.readouterr().out
+    out.encode("utf-8")
+    assert '"run_\\xff" in A' in out
+
+
 def test_show_raw(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = _file(tmp_path, "crlf.sse", b"data: caf\xe9\r\n\r\n")
     assert main(["show", "--raw", source]) == 0
