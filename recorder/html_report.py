@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -25,7 +24,13 @@ from typing import Any
 from recorder.cassette import Cassette, Interaction
 from recorder.findings import Finding
 from recorder.stream import ParsedStream, parse_interaction
-from recorder.timeline import chunk_starts, delta_text, event_chunks, summarize
+from recorder.timeline import (
+    chunk_starts,
+    delta_text,
+    escape_surrogates,
+    event_chunks,
+    summarize,
+)
 
 __all__ = ["render_report"]
 
@@ -363,19 +368,6 @@ def render_report(
             mine = [f for f in group if f.interaction == number]
             parts.extend(_interaction_section(f"c{position}-i{number}", number, interaction, mine))
     parts.append(f"<script>{_SCRIPT}</script></body></html>")
-    return _writable("\n".join(parts))
-
-
-def _writable(text: str) -> str:
-    """``text`` that encodes as UTF-8: lone surrogates (a file name that is not UTF-8, a JSON
-    ``"\\udcff"`` escape in a payload) become ``\\xNN`` (the byte a file name held) or
-    ``\\uNNNN``."""
-    return _SURROGATE.sub(_escape_surrogate, text)
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _escape_surrogate(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+    # Lone surrogates (a file name that is not UTF-8, a "\udcff" escape in a payload) would
+    # make the page unwritable as UTF-8.
+    return escape_surrogates("\n".join(parts))
