@@ -45,24 +45,8 @@ def rule_a2_message_delta(c: AssistantsChecker) -> Iterator[Finding]:
         return  # no open message (M1 says why) or a delta without content
     if not isinstance(content, list):
         return
-    parts = state.parts
-    if len(content) == 1:
-        # Fast path: one more piece of text for an existing part (nearly every event).
-        item = content[0]
-        try:
-            part = parts[item["index"]]
-            text = item["text"]
-            if (
-                len(text) == 1
-                and item["type"] == part["type"] == "text"
-                and isinstance(text["value"], str)
-                and item["index"] >= 0
-            ):
-                part["text"]["value"].append(text["value"])
-                return
-        except (KeyError, TypeError, IndexError, AttributeError):
-            pass
-    yield from _content_deltas(c, parts, content)
+    # (The common valid text delta never gets here: AssistantsChecker._text_delta folds it.)
+    yield from _content_deltas(c, state.parts, content)
 
 
 def _content_deltas(
