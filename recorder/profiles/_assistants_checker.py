@@ -15,7 +15,7 @@ from recorder.findings import Finding, Severity
 from recorder.lifecycle import LifecycleTracker
 from recorder.profiles import StreamSetup
 from recorder.profiles._assistants_accumulation import MessageParts
-from recorder.profiles._schema_gate import SchemaGate
+from recorder.profiles._schema_gate import SchemaGate, excerpt_of
 from recorder.profiles.assistants import (
     ENCLOSURES,
     FAMILIES,
@@ -87,10 +87,6 @@ def _recover(data: str) -> Any:
     except (ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
-
-
-def _excerpt(text: str, limit: int = 120) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class AssistantsChecker:
@@ -175,7 +171,7 @@ class AssistantsChecker:
             ev.offset,
             ev.line,
             json_path,
-            excerpt if excerpt is not None else _excerpt(ev.data),
+            excerpt if excerpt is not None else excerpt_of(ev.data),
             source or info.source,
         )
 
@@ -287,7 +283,7 @@ class AssistantsChecker:
         elif name == "done":
             self.done, self.done_index = ev, self.index
             if ev.data != "[DONE]":
-                yield self.found("F1", f"done carries {_excerpt(ev.data, 40)!r}, not [DONE]")
+                yield self.found("F1", f"done carries {excerpt_of(ev.data, 40)!r}, not [DONE]")
         else:
             yield self.found(
                 "E2",

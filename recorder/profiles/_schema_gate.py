@@ -14,13 +14,14 @@ from recorder.findings import Finding
 from recorder.profiles import StreamSetup
 from recorder.sse import ServerSentEvent
 
-__all__ = ["SchemaGate"]
+__all__ = ["SchemaGate", "excerpt_of"]
 
 #: Payloads held back at most before the version is decided from what has arrived.
 HOLD = 16
 
 
-def _excerpt(text: str, limit: int = 120) -> str:
+def excerpt_of(text: str, limit: int = 120) -> str:
+    """``text`` cut to ``limit`` characters for a finding's excerpt."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -97,7 +98,7 @@ class SchemaGate:
                 ev.offset,
                 ev.line,
                 issue.json_path,
-                _excerpt(ev.data),
+                excerpt_of(ev.data),
                 self.sources.get(issue.rule, "SPEC"),
             )
             for issue in issues
