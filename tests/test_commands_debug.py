@@ -124,6 +124,11 @@ def test_import_refuses_to_overwrite(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert output.read_text() == "keep me"
     assert main(["import", source, "-o", str(output), "--force"]) == 0
     assert load_cassette(output).interactions[0].body == BODY
+    directory = tmp_path / "out"
+    directory.mkdir()
+    to_directory = ["import", source, "-o", str(directory), "--force"]
+    assert _error(capsys, to_directory).endswith(f"{directory}: is a directory, not a cassette")
+    assert not list(tmp_path.glob(".out.*"))  # nothing written beside it
 
 
 def test_other_bad_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -60,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
     from recorder.importers import import_bytes, import_file
 
     output = Path(args.output)
+    if output.is_dir():  # else the temporary file would be written beside it, in its parent
+        raise UsageError(f"{output}: is a directory, not a cassette")
     if output.exists() and not args.force:
         raise UsageError(f"{output} exists (use --force to overwrite)")
     request = parse_request_spec(args.request) if args.request else None
