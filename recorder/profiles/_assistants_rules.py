@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from recorder.findings import Severity
 from recorder.profiles._assistants_accumulation import (
@@ -183,6 +183,18 @@ def rule_p2_ids(c: AssistantsChecker) -> Iterator[Finding]:
         return
     if c.suffix == "created" and isinstance(p.get("id"), str):
         c.steps.setdefault(p["id"], StepState(p.get("type")))
+    yield from _same_run(c, p, "P2", "step")
+    details = p.get("step_details")
+    if isinstance(details, dict) and details.get("type") != p.get("type"):
+        yield c.found(
+            "P2",
+            f"step type {p.get('type')!r} differs from step_details.type {details.get('type')!r}",
+            "$.step_details.type",
+        )
+
+
+def _same_run(c: AssistantsChecker, p: dict[str, Any], rule: str, what: str) -> Iterator[Finding]:
+    """``rule``: the run_id/thread_id/assistant_id of a step or message are the run's."""
     run = c.run or {}
     for key, known in (
         ("run_id", run.get("id")),
@@ -191,15 +203,8 @@ def rule_p2_ids(c: AssistantsChecker) -> Iterator[Finding]:
     ):
         if known is not None and p.get(key) not in (None, known):
             yield c.found(
-                "P2", f"step {key} is {p.get(key)!r}, but the run's is {known!r}", f"$.{key}"
+                rule, f"{what} {key} is {p.get(key)!r}, but the run's is {known!r}", f"$.{key}"
             )
-    details = p.get("step_details")
-    if isinstance(details, dict) and details.get("type") != p.get("type"):
-        yield c.found(
-            "P2",
-            f"step type {p.get('type')!r} differs from step_details.type {details.get('type')!r}",
-            "$.step_details.type",
-        )
 
 
 def rule_p3(c: AssistantsChecker) -> Iterator[Finding]:
@@ -240,16 +245,7 @@ def rule_m3(c: AssistantsChecker) -> Iterator[Finding]:
         return
     if isinstance(p.get("id"), str):
         c.messages[p["id"]] = MessageParts()
-    run = c.run or {}
-    for key, known in (
-        ("run_id", run.get("id")),
-        ("thread_id", run.get("thread_id")),
-        ("assistant_id", run.get("assistant_id")),
-    ):
-        if known is not None and p.get(key) not in (None, known):
-            yield c.found(
-                "M3", f"message {key} is {p.get(key)!r}, but the run's is {known!r}", f"$.{key}"
-            )
+    yield from _same_run(c, p, "M3", "message")
     if p.get("role") != "assistant":
         yield c.found(
             "M3", f"a streamed message has role {p.get('role')!r}, not 'assistant'", "$.role"
