@@ -11,7 +11,8 @@ What is replaced, by default:
   (``x-portkey-config`` may inline API keys, ``x-portkey-aws-secret-access-key``...);
 - key-like query parameters (``api_key``, ``key``, ``token``, ``access_token``, ``sig``...);
 - in request and response bodies: the user's regexes, and every secret value found in this
-  interaction's request headers or query (a server echoing the key in an error body).
+  interaction's request headers, query or URL user info (a server echoing the key in an error
+  body).
 
 The replacement is the fixed marker ``REDACTED``, not a hash of the secret: nothing derived
 from a secret reaches the disk (a short hash of a weak secret can be confirmed by guessing),
@@ -41,7 +42,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, quote, unquote_plus, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, unquote_plus, urlsplit, urlunsplit
 
 from recorder.cassette import (
     Cassette,
@@ -341,8 +342,9 @@ class Redactor:
         for name, value in parse_qsl(parts.query, keep_blank_values=True):
             if name.lower() in self.query:
                 found.update({value, quote(value, safe="")})
-        if parts.password:
-            found.add(parts.password)
+        for credential in (parts.username, parts.password):  # percent-encoded in the URL
+            if credential:
+                found.update({credential, unquote(credential)})
         return sorted((s.encode() for s in found if len(s) >= MIN_LITERAL), key=len, reverse=True)
 
     def patterns_for(self, request: RecordedRequest | None) -> list[re.Pattern[bytes]]:

@@ -117,6 +117,16 @@ def test_secrets_seen_in_headers_are_scrubbed_from_bodies() -> None:
     assert Redactor.default().redact_body(b"abc abc", short) == b"abc abc"
 
 
+def test_url_credentials_are_scrubbed_from_bodies_in_both_spellings() -> None:
+    # redact_url hides the whole userinfo; a server echoing it must not undo that, and the
+    # URL holds it percent-encoded while a body echoes it decoded.
+    sent = request(url="https://ghp_token-user-1:p%40ss-word-2@h/x")
+    echoed = b"user ghp_token-user-1, password p@ss-word-2 (p%40ss-word-2)"
+    assert Redactor.default().redact_body(echoed, sent) == (
+        b"user REDACTED, password REDACTED (REDACTED)"
+    )
+
+
 def test_chunks_pass_through_without_patterns() -> None:
     chunks = ChunkRedactor([])
     assert chunks.feed(b"data: {", 0.1) == [(0.1, b"data: {")]
