@@ -267,7 +267,7 @@ def _iter(
             (interaction.outcome, interaction.outcome_detail),
         ):
             if isinstance(item, _Carry):
-                previous = item.value if item.value is not None else None
+                previous = item.value
             else:
                 assert isinstance(item, Finding)
                 yield item
@@ -393,7 +393,10 @@ def validate_paths(
         try:
             yield validate_file(name, profile=profile, strict=strict, config=config)
         except RecorderError as error:  # unreadable, or a profile this installation lacks
-            where = "" if error.path is None else f"line {error.line}: " if error.line else ""
-            yield FileResult(name, error=where + error.message if error.path else str(error))
+            if not error.path:
+                yield FileResult(name, error=str(error))
+            else:  # the result names the file already
+                where = f"line {error.line}: " if error.line else ""
+                yield FileResult(name, error=where + error.message)
         except OSError as error:
             yield FileResult(name, error=f"{name}: {error.strerror or error}")
