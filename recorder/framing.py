@@ -84,40 +84,31 @@ class BetweenEvents:
         names = [text.split(b":", 1)[0] for text, _, _ in block]
         if b"data" in names:
             return []
-        _, offset, line = block[0]
         excerpt = " ".join(text.decode("utf-8", "replace") for text, _, _ in block)[:120]
         if b"event" in names:
             # "event" alone is the field with an empty value (WHATWG SSE, "field name only")
             field = block[names.index(b"event")][0]
             name = field.partition(b":")[2].strip().decode("utf-8", "replace")
-            return [
-                Finding(
-                    self.rule,
-                    Severity.ERROR,
-                    f"an event block ({name}) without a "
-                    "data line: it is never dispatched, so no client sees it",
-                    self.interaction,
-                    None,
-                    offset,
-                    line,
-                    None,
-                    excerpt,
-                    "SPEC",
-                )
-            ]
-        if set(names) <= {b"id", b"retry"}:
+            severity = Severity.ERROR
+            message = (
+                f"an event block ({name}) without a data line: it is never dispatched, "
+                "so no client sees it"
+            )
+        elif set(names) <= {b"id", b"retry"}:
             return []
+        else:
+            severity = Severity.WARNING
+            message = f"lines that are not SSE fields ({excerpt[:40]!r}): clients ignore them"
+        _, offset, line = block[0]
         return [
             Finding(
                 self.rule,
-                Severity.WARNING,
-                f"lines that are not SSE fields ({excerpt[:40]!r}): clients ignore them",
+                severity,
+                message,
                 self.interaction,
-                None,
-                offset,
-                line,
-                None,
-                excerpt,
-                "SPEC",
+                offset=offset,
+                line=line,
+                excerpt=excerpt,
+                source="SPEC",
             )
         ]
