@@ -1,8 +1,8 @@
 """Reports of validation results: text for a person, JSON for tools, JUnit XML for CI.
 
 Every format takes the same ``FileResult`` list (see ``recorder.validate``) and returns a
-string. Text groups repeated findings (same rule, severity and message) under their first
-location, so a stream with a thousand identical warnings stays one screen long.
+string. Text groups repeated findings (same interaction, rule, severity and message) under
+their first location, so a stream with a thousand identical warnings stays one screen long.
 """
 
 from __future__ import annotations
@@ -75,7 +75,8 @@ def _counts(result: FileResult) -> str:
 
 
 def _groups(findings: Sequence[Finding]) -> list[tuple[Finding, list[Finding]]]:
-    """Findings grouped by (rule, severity, message), in order of first appearance."""
+    """Findings grouped by (interaction, rule, severity, message less its event name), in order
+    of first appearance."""
     groups: dict[tuple[int | None, str, str, str], tuple[Finding, list[Finding]]] = {}
     for finding in findings:
         key = (
