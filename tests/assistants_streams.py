@@ -161,27 +161,27 @@ def _call(call_id: str, arguments: str, output: str | None = None) -> dict[str, 
     }
 
 
+def _tool_call_delta(call: dict[str, Any]) -> dict[str, Any]:
+    """A thread.run.step.delta of step_t carrying one tool-call delta."""
+    return {
+        "id": "step_t",
+        "object": "thread.run.step.delta",
+        "delta": {"step_details": {"type": "tool_calls", "tool_calls": [call]}},
+    }
+
+
 def tool_call_run(arguments: tuple[str, ...] = ('{"city":', '"Oslo"}')) -> Events:
     """A create-thread-and-run stream stopping at requires_action; indexes: 0 thread.created,
     1-3 run created/queued/in_progress, 4-5 step, 6.. deltas, then requires_action, done."""
     empty = {"type": "tool_calls", "tool_calls": []}
-    first = {
-        "id": "step_t",
-        "object": "thread.run.step.delta",
-        "delta": {
-            "step_details": {
-                "type": "tool_calls",
-                "tool_calls": [
-                    {
-                        "index": 0,
-                        "id": "call_1",
-                        "type": "function",
-                        "function": {"name": "get_weather", "arguments": "", "output": None},
-                    }
-                ],
-            }
-        },
-    }
+    first = _tool_call_delta(
+        {
+            "index": 0,
+            "id": "call_1",
+            "type": "function",
+            "function": {"name": "get_weather", "arguments": "", "output": None},
+        }
+    )
     events: Events = [
         [
             "thread.created",
@@ -201,23 +201,8 @@ def tool_call_run(arguments: tuple[str, ...] = ('{"city":', '"Oslo"}')) -> Event
         ["thread.run.step.delta", first],
     ]
     for piece in arguments:
-        events.append(
-            [
-                "thread.run.step.delta",
-                {
-                    "id": "step_t",
-                    "object": "thread.run.step.delta",
-                    "delta": {
-                        "step_details": {
-                            "type": "tool_calls",
-                            "tool_calls": [
-                                {"index": 0, "type": "function", "function": {"arguments": piece}}
-                            ],
-                        }
-                    },
-                },
-            ]
-        )
+        call = {"index": 0, "type": "function", "function": {"arguments": piece}}
+        events.append(["thread.run.step.delta", _tool_call_delta(call)])
     action = {
         "type": "submit_tool_outputs",
         "submit_tool_outputs": {"tool_calls": [_call("call_1", "".join(arguments))]},
