@@ -51,7 +51,9 @@ def _config(app: ASGIApp, **options: Any) -> Any:
     return uvicorn.Config(
         app,
         log_level=options.pop("log_level", "warning"),
-        lifespan="off",
+        # "auto": apps that speak the lifespan protocol get their shutdown (the recording
+        # proxy closes its pooled upstream client there); apps that do not are still served.
+        lifespan=options.pop("lifespan", "auto"),
         access_log=False,
         timeout_graceful_shutdown=options.pop("timeout_graceful_shutdown", 1),
         **options,

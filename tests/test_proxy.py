@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -197,6 +199,36 @@ def test_upstream_unreachable_is_a_502(tmp_path: Path) -> None:
     assert "upstream failed" in response.text
     _, interaction = only(tmp_path)
     assert interaction.response is None and interaction.outcome == "error"
+
+
+def test_stopping_the_proxy_closes_its_upstream_connections(tmp_path: Path) -> None:
+    # The pooled upstream client must be closed with the server (ASGI lifespan shutdown),
+    # not left holding keep-alive sockets on a loop that no longer runs.
+    listener = socket.create_server(("127.0.0.1", 0))
+    closed = threading.Event()
+
+    def upstream() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.settimeout(10)
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+            with contextlib.suppress(OSError):
+                if connection.recv(1) == b"":  # the proxy closed its pooled connection
+                    closed.set()
+
+    thread = threading.Thread(target=upstream, daemon=True)
+    thread.start()
+    try:
+        host, port = listener.getsockname()
+        with serve_proxy(f"http://{host}:{port}", tmp_path) as proxy:
+            assert httpx.get(proxy.url + "/v1/models").text == "ok"
+        assert closed.wait(5)
+    finally:
+        listener.close()
+        thread.join(10)
 
 
 def test_upstream_silent_is_a_504(tmp_path: Path) -> None:
