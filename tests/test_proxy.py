@@ -60,6 +60,16 @@ def only(directory: Path) -> tuple[str, Interaction]:
     return name, interaction
 
 
+def wait_for_cassette(directory: Path, timeout: float = 10.0) -> Path:
+    """Poll (with a deadline) until the proxy has claimed its one cassette file: it does so in
+    a worker thread once the first chunk is forwarded, so possibly after the client hung up."""
+    deadline = time.monotonic() + timeout
+    while not (names := os.listdir(directory)) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    (name,) = names
+    return directory / name
+
+
 def wait_for_end(path: Path, timeout: float = 10.0) -> Interaction:
     """Poll (with a deadline) until the proxy has written the interaction's end."""
     deadline = time.monotonic() + timeout
@@ -169,8 +179,7 @@ def test_client_disconnect_cancels_upstream(tmp_path: Path, upstream: tuple[str,
         with httpx.Client() as client, client.stream("GET", proxy.url + "/hold") as response:
             assert next(response.iter_raw()) == b"data: 1\n\n"
         assert app.disconnected.wait(10), "the upstream request was not cancelled"
-        (name,) = os.listdir(tmp_path)
-        interaction = wait_for_end(tmp_path / name)
+        interaction = wait_for_end(wait_for_cassette(tmp_path))
     assert interaction.outcome == "client-disconnected"
     assert interaction.body == b"data: 1\n\n"
 
