@@ -198,9 +198,10 @@ class RecordingProxy:
         try:
             response = await client.send(outgoing, stream=True)
         except Exception as error:  # any failure to get an answer is the upstream's: a 502
-            outcome = (await lazy.open()).fail(error)
+            outcome, detail = outcome_of(error)
+            (await lazy.open()).end(outcome, detail)
             status = 504 if outcome == "timeout" else 502
-            message = f"sse-recorder proxy: upstream failed: {outcome_of(error)[1]}\n".encode()
+            message = f"sse-recorder proxy: upstream failed: {detail}\n".encode()
             await send(
                 {
                     "type": "http.response.start",
