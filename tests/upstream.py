@@ -4,8 +4,8 @@
 127.0.0.1 with ``recorder.serving.BackgroundServer``:
 
     upstream = Upstream({("POST", "/v1/threads/runs"): Script.from_cassette(path)})
-    with upstream.serve() as url:
-        ...                                  # requests to url + "/v1/threads/runs"
+    with upstream.serve() as server:
+        ...                                  # requests to server.url + "/v1/threads/runs"
     upstream.requests                        # every request received, as ``Received``
 
 ``Script(chunks, status=200, headers=..., gap=0.005, end="complete")`` sends the headers, then
