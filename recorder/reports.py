@@ -140,21 +140,6 @@ def render_text(results: Sequence[FileResult], *, colour: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _finding_json(finding: Finding) -> dict[str, Any]:
-    return {
-        "rule": finding.rule,
-        "severity": finding.severity.value,
-        "message": finding.message,
-        "event_index": finding.event_index,
-        "offset": finding.offset,
-        "line": finding.line,
-        "json_path": finding.json_path,
-        "interaction": finding.interaction,
-        "source": finding.source,
-        "excerpt": finding.excerpt,
-    }
-
-
 def render_json(results: Sequence[FileResult]) -> str:
     """``{"files": [{"path", "ok", "findings": [...]}]}`` (plus ``error`` when unreadable)."""
     files: list[dict[str, Any]] = []
@@ -162,7 +147,7 @@ def render_json(results: Sequence[FileResult]) -> str:
         entry: dict[str, Any] = {
             "path": _shown(result.path),
             "ok": result.ok,
-            "findings": [_finding_json(f) for f in result.findings],
+            "findings": [f.to_dict() for f in result.findings],
         }
         if result.error is not None:
             entry["error"] = _shown(result.error)
