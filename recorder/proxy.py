@@ -192,8 +192,11 @@ class RecordingProxy:
 
     async def _forward(self, request: RecordedRequest, lazy: _LazyRecording, send: Send) -> None:
         client = self._client()
+        # As bytes: httpx encodes str header values as ASCII, and a client may send any byte
+        # HTTP allows (obs-text); the scope's latin-1 decoding gives them back exactly.
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in request.headers]
         outgoing = client.build_request(
-            request.method, request.url, headers=request.headers, content=request.body
+            request.method, request.url, headers=headers, content=request.body
         )
         try:
             response = await client.send(outgoing, stream=True)

@@ -172,6 +172,21 @@ def test_hop_by_hop_headers_and_raw_encoded_bytes(
     assert interaction.response.header("content-encoding") == "gzip"
 
 
+def test_header_bytes_beyond_ascii_pass_through(
+    tmp_path: Path, upstream: tuple[str, Upstream]
+) -> None:
+    # HTTP allows obs-text (bytes 0x80-0xFF) in header values; a client sending UTF-8 there
+    # must reach the upstream byte for byte, not crash the proxy.
+    url, app = upstream
+    title = "Café ✓".encode()
+    with serve_proxy(url, tmp_path) as proxy, httpx.Client() as client:
+        response = client.get(proxy.url + RUNS, headers={b"X-Title": title})
+    assert response.status_code == 200
+    assert app.requests[-1].header("x-title") == title.decode("latin-1")
+    _, interaction = only(tmp_path)
+    assert interaction.request.header("x-title") == title.decode("latin-1")
+
+
 def test_client_disconnect_cancels_upstream(tmp_path: Path, upstream: tuple[str, Upstream]) -> None:
     url, app = upstream
     app.disconnected.clear()
