@@ -36,20 +36,24 @@ _COLOURS = {
 
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogate(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    # os.fsdecode keeps each byte of a file name that is not UTF-8 as U+DC80..U+DCFF
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def _shown(text: str) -> str:
+    """Text that can be written as UTF-8: lone surrogates (a file name's bytes that are not
+    UTF-8, or a ``"\\ud800"`` escape in a payload) become ``\\xNN`` / ``\\uNNNN``."""
+    return _SURROGATE.sub(_escape_surrogate, text)
 
 
 def _xml(text: str) -> str:
     """Text XML 1.0 can hold (control characters from a broken stream become U+FFFD)."""
-    return _NOT_XML.sub("\ufffd", text)
-
-
-def _shown(text: str) -> str:
-    """A file name (or a message naming one) that can be written: bytes that are not UTF-8
-    (``os.fsdecode`` keeps them as lone surrogates) become ``\\xNN``."""
-    try:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    except UnicodeEncodeError:  # a surrogate no file name decodes to
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return _NOT_XML.sub("\ufffd", _shown(text))
 
 
 def use_colour(stream: IO[str]) -> bool:
@@ -109,12 +113,10 @@ def render_text(results: Sequence[FileResult], *, colour: bool = False) -> str:
     lines: list[str] = []
     for result in results:
         if result.error is not None:
-            lines.append(
-                f"{paint('UNREADABLE', 'fail')} {_shown(result.path)}: {_shown(result.error)}"
-            )
+            lines.append(f"{paint('UNREADABLE', 'fail')} {result.path}: {result.error}")
             continue
         verdict = paint("ok  ", "ok") if result.ok else paint("FAIL", "fail")
-        lines.append(f"{verdict} {_shown(result.path)}  ({_counts(result)})")
+        lines.append(f"{verdict} {result.path}  ({_counts(result)})")
         groups = _groups(result.findings)
         groups.sort(key=lambda group: _RANK[group[0].severity])  # errors first; stable
         for first, more in groups:
@@ -137,7 +139,7 @@ def render_text(results: Sequence[FileResult], *, colour: bool = False) -> str:
     summary += f"; {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
     style = "ok" if not failed and not unreadable else "fail"
     lines.append(paint(summary, style))
-    return "\n".join(lines) + "\n"
+    return _shown("\n".join(lines) + "\n")
 
 
 def render_json(results: Sequence[FileResult]) -> str:
@@ -145,14 +147,16 @@ def render_json(results: Sequence[FileResult]) -> str:
     files: list[dict[str, Any]] = []
     for result in results:
         entry: dict[str, Any] = {
-            "path": _shown(result.path),
+            "path": result.path,
             "ok": result.ok,
             "findings": [f.to_dict() for f in result.findings],
         }
         if result.error is not None:
-            entry["error"] = _shown(result.error)
+            entry["error"] = result.error
         files.append(entry)
-    return json.dumps({"files": files}, ensure_ascii=False, indent=2) + "\n"
+    text = json.dumps({"files": files}, ensure_ascii=False, indent=2) + "\n"
+    # A surrogate only stands inside a JSON string: its escape, with the backslash escaped too.
+    return _SURROGATE.sub(lambda match: "\\" + _escape_surrogate(match), text)
 
 
 def render_junit(results: Sequence[FileResult], *, suite: str = "sse-recorder validate") -> str:
@@ -174,10 +178,10 @@ def render_junit(results: Sequence[FileResult], *, suite: str = "sse-recorder va
     root.set("errors", str(errors))
     for result in results:
         case = ET.SubElement(
-            testsuite, "testcase", classname="sse-recorder.validate", name=_xml(_shown(result.path))
+            testsuite, "testcase", classname="sse-recorder.validate", name=_xml(result.path)
         )
         if result.error is not None:
-            error = _xml(_shown(result.error))
+            error = _xml(result.error)
             ET.SubElement(case, "error", message=error, type="unreadable").text = error
             continue
         bad = [f for f in result.findings if f.severity is Severity.ERROR]

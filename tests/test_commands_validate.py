@@ -184,3 +184,17 @@ def test_a_file_name_that_is_not_utf8_is_reported(files: Path, tmp_path: Path) -
         text = report.read_text("utf-8")
         shown = text if fmt != "json" else " ".join(f["path"] for f in json.loads(text)["files"])
         assert "odd\\xff.sse" in shown
+
+
+def test_a_payload_with_an_escaped_lone_surrogate_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = message_run()
+    events[5][1]["id"] = events[6][1]["id"] = "\ud800"  # json.dumps writes it as "\ud800"
+    (tmp_path / "odd.sse").write_bytes(body(events))
+    for fmt in ("text", "json", "junit"):
+        report = tmp_path / f"report.{fmt}"
+        assert (
+            main(["validate", str(tmp_path / "odd.sse"), "--format", fmt, "-o", str(report)]) == 1
+        )
+        report.read_text("utf-8")

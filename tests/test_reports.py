@@ -133,3 +133,15 @@ def test_file_names_that_are_not_text_are_shown_escaped(fmt: str) -> None:
     if fmt == "junit":
         names = [case.get("name") for case in ET.fromstring(report).iter("testcase")]
         assert names == ["bad\\xff.sse", "ctl\ufffd.sse"]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "junit"])
+def test_lone_surrogates_from_json_escapes_in_payloads_are_shown_escaped(fmt: str) -> None:
+    # '"\ud800"' is valid JSON text, so a payload value (and a message quoting it) can hold one
+    odd = Finding("M1", Severity.ERROR, "thread.message.delta for message \ud800", 0, 1)
+    report = render([FileResult("a.sse", [odd])], fmt)
+    report.encode("utf-8")
+    if fmt == "json":
+        assert json.loads(report)["files"][0]["findings"][0]["message"].endswith("\\ud800")
+    else:
+        assert "message \\ud800" in report
