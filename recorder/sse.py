@@ -212,7 +212,8 @@ class SSEParser:
             self._skip_lf = not rest and lines[-1].endswith(b"\r")
             sizes = [len(line) for line in lines]
             lines = [line.rstrip(b"\r\n") if line[-1:] in b"\r\n" else line for line in lines]
-        if self.max_line_bytes is not None:
+        if self.max_line_bytes is not None and len(buffer) > self.max_line_bytes:
+            # Only then can a line be too long: skips a Python loop per line on the hot path.
             self._check_line_lengths(lines, sizes, rest)
         if rest:
             self._buffer, self._buffered = [rest], len(rest)
