@@ -124,6 +124,26 @@ def test_stdin_is_read_with_dash(tmp_path: Path) -> None:
     assert json.loads(done.stdout)["data"] == "from stdin"
 
 
+def test_parse_skips_plain_responses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A proxy or transport also records plain JSON answers (a GET of a run list): they are
+    # not event streams, so they have no events and no "unfinished event" to report.
+    from recorder.cassette import Cassette, Chunk, Interaction, RecordedRequest, RecordedResponse
+
+    path = tmp_path / "mixed.jsonl"
+    streamed = Cassette.load(CASSETTES / "real" / "dotnet-streaming-run.jsonl").interactions[0]
+    listed = Interaction(
+        request=RecordedRequest(method="GET", url="http://h/v1/threads/t/runs"),
+        response=RecordedResponse(status=200, headers=[("content-type", "application/json")]),
+        chunks=[Chunk(t=0.1, data=b'{"object": "list", "data": []}')],
+        outcome="complete",
+    )
+    Cassette(interactions=[listed, streamed]).save(path)
+    code, out, err = run(capsys, "parse", str(path))
+    assert (code, err) == (0, "")
+    records = [json.loads(line) for line in out.splitlines()]
+    assert {r["interaction"] for r in records} == {1}
+
+
 def test_closed_pipe_is_not_a_traceback() -> None:
     path = CASSETTES / "real" / "dotnet-streaming-run.jsonl"
     producer = subprocess.Popen(

@@ -27,6 +27,8 @@ def run(args: argparse.Namespace) -> int:
         for warning in cassette.warnings:
             print(f"sse-recorder parse: warning: {warning}", file=sys.stderr)
         for number, interaction in enumerate(cassette.interactions):
+            if not interaction.is_event_stream:
+                continue  # a plain response (JSON, HTML): no events to print, as for validate
             with located(cassette.path):
                 parsed = parse_interaction(interaction, keep_comments=args.comments)
             records: list[tuple[int, dict[str, object]]] = []
