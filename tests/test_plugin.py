@@ -15,6 +15,11 @@ from collections.abc import Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
 
+# httpx imports httpcore on first use and keeps a map of its exception classes. Imported here,
+# at collection, httpcore is never first imported inside an in-process pytester run, whose end
+# drops it from sys.modules: a re-import would make classes that map does not know, and
+# httpcore's errors would escape unmapped (test_replay_server failed on a worker after these).
+import httpcore  # noqa: F401
 import pytest
 
 from recorder.cassette import load_cassette
