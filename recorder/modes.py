@@ -9,7 +9,6 @@ used.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -24,8 +23,8 @@ import httpx
 from recorder.asgi import Message, read_body, request_from_scope
 from recorder.cassette import Cassette, RecordedRequest, load_cassette
 from recorder.errors import UsageError
-from recorder.matching import Matcher
-from recorder.replay import Replayer, ReplayPlan
+from recorder.matching import Matcher, NoMatch
+from recorder.replay import Replayer
 from recorder.replay_transport import AsyncReplayTransport, ReplayTransport
 from recorder.transport import AsyncRecordingTransport, RecordingTransport
 
@@ -295,12 +294,9 @@ class _WatchingReplayer(Replayer):
         super().__init__(cassette, **options)
         self.misses = misses
 
-    def respond(self, request: RecordedRequest) -> ReplayPlan:
-        """The plan for ``request``; a 404 "no match" plan is also noted in ``misses``."""
-        plan = super().respond(request)
-        if plan.status == 404 and b'"sse_recorder_no_match"' in plan.body:
-            self.misses.append(json.loads(plan.body)["error"]["message"])
-        return plan
+    def no_match(self, no_match: NoMatch) -> None:
+        """Note why a request had no recording (a recorded 404 is a match, not a miss)."""
+        self.misses.append(no_match.message)
 
 
 def _signature(path: Path) -> tuple[int, int] | None:

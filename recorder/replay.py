@@ -228,10 +228,15 @@ class Replayer:
         """Serve the recordings from the first again (e.g. between two tests)."""
         self.queue.reset()
 
+    def no_match(self, no_match: NoMatch) -> None:
+        """Called for each request nothing matches, before its 404 plan is returned; does
+        nothing here (the pytest plugin notes the misses)."""
+
     def respond(self, request: RecordedRequest) -> ReplayPlan:
         """The plan that answers ``request`` (a 404 plan when nothing matches)."""
         found = self.queue.find(request)
         if isinstance(found, NoMatch):
+            self.no_match(found)
             return _not_found(found)
         key = id(found.interaction)
         cached = self._plans.get(key)

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpcore  # noqa: F401
 import pytest
 
-from recorder.cassette import load_cassette
+from recorder.cassette import Chunk, load_cassette
 from recorder.replay_server import ReplayServer
 from recorder.serving import BackgroundServer
 from tests.conftest import CASSETTES
@@ -286,6 +286,33 @@ def test_match_on_decides_what_counts_as_recorded(pytester: pytest.Pytester) -> 
     result = pytester.runpytest()
     result.assert_outcomes(passed=1, failed=1, errors=1)
     result.stdout.fnmatch_lines(["*match on method,path,body:assistant_id*asst_other*"])
+
+
+def test_a_recorded_404_is_replayed_not_counted_as_a_miss(tmp_path: Path) -> None:
+    from recorder.cassette import Cassette, Interaction, RecordedRequest, RecordedResponse
+    from recorder.modes import CassetteSession, RecordMode
+
+    # A 404 recorded from an sse-recorder replay server: the same body as a miss.
+    body = (
+        ReplayServer(CASSETTES / "real")
+        .replayer.respond(RecordedRequest(method="GET", url="http://x/v1/nothing"))
+        .body
+    )
+    recorded = Interaction(
+        request=RecordedRequest(method="GET", url="http://x/v1/nothing"),
+        response=RecordedResponse(status=404, headers=[("content-type", "application/json")]),
+        chunks=[Chunk(t=0.0, data=body)],
+        outcome="complete",
+    )
+    Cassette(interactions=[recorded]).save(tmp_path / "c.jsonl")
+    session = CassetteSession(path=tmp_path / "c.jsonl", mode=RecordMode.NONE)
+    with session.client() as client:
+        assert client.get("http://x/v1/nothing").content == body
+        assert client.get("http://x/v1/other").status_code == 404
+    with pytest.raises(Exception, match=r"1 request\(s\) had no recording") as caught:
+        session.finish()
+    assert "matches GET http://x/v1/other" in str(caught.value)
+    assert "matches GET http://x/v1/nothing" not in str(caught.value)
 
 
 def test_a_broken_stream_is_caught_when_recorded(pytester: pytest.Pytester) -> None:
