@@ -72,7 +72,11 @@ class BackgroundServer:
 
         self._socket = bind_socket(host, port)
         self.url = _url(self._socket)
-        self._server = uvicorn.Server(_config(app, **options))
+        try:
+            self._server = uvicorn.Server(_config(app, **options))
+        except BaseException:  # a bad option: nothing will ever stop() this server
+            self._socket.close()
+            raise
         self._thread = threading.Thread(target=self._run, name=f"uvicorn {self.url}", daemon=True)
         self._error: BaseException | None = None
 

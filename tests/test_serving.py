@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +54,12 @@ def test_a_server_that_fails_to_start_releases_its_port(tmp_path: Path) -> None:
         pass
     with pytest.raises(httpx.ConnectError):  # nothing listens there any more
         httpx.get(f"http://127.0.0.1:{port}/")
+
+
+def test_bad_options_leave_no_socket_open() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        with pytest.raises(TypeError):
+            BackgroundServer(hello, no_such_option=1)
+        gc.collect()
+    assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
