@@ -3,8 +3,9 @@
 A ``CassetteRecorder`` owns one cassette file; ``start(request)`` opens an
 ``InteractionRecording`` that is told, as things happen, the response start, each chunk as it
 arrives and how the body ended. Each is redacted and written through ``CassetteWriter`` at
-once, record by record (crash-safe). Times are seconds on the monotonic clock since
-``start()``, which callers invoke just before the request is sent.
+once, record by record (crash-safe; with body patterns a chunk that ends inside a line waits
+for the line's end). Times are seconds on the monotonic clock since ``start()`` (or the
+``started`` given to it), taken just before the request is sent.
 
 Nothing here does I/O on the network: the callers (``recorder.transport``,
 ``recorder.proxy``, ``sse-recorder record``) only report what they saw.
