@@ -154,6 +154,8 @@ def test_unreachable_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFi
         (["http://127.0.0.1:9/x", "-d", "@/nonexistent/body.json"], "cannot read"),
         (["http://127.0.0.1:9/x", "-X", "GE T"], "is not an HTTP method"),
         (["http://127.0.0.1:9/x", "--timeout", "0"], "--timeout must be positive"),
+        (["http://127.0.0.1:9/x", "--timeout", "nan"], "--timeout must be positive"),
+        (["http://127.0.0.1:9/x", "--timeout", "inf"], "--timeout must be positive"),
         (["http://127.0.0.1:9/x", "--body-redact", "(["], "--body-redact"),
         # a valid str regex that bodies (bytes) cannot use
         (["http://127.0.0.1:9/x", "--body-redact", r"\u0041"], "--body-redact"),

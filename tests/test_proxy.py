@@ -357,6 +357,7 @@ def test_proxy_command(tmp_path: Path, upstream: tuple[str, Upstream]) -> None:
         (["--upstream", "http://x", "-o", "d", "--port", "70000"], "--port must be"),
         (["--upstream", "http://x", "-o", "d", "--body-redact", "("], "--body-redact"),
         (["--upstream", "http://x", "-o", "d", "--timeout", "0"], "--timeout must be positive"),
+        (["--upstream", "http://x", "-o", "d", "--timeout", "nan"], "--timeout must be positive"),
         # a file where the cassettes' directory should be: found before serving, not per request
         (["--upstream", "http://x", "-o", __file__], "is not a directory"),
     ],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from recorder.commands.record import add_redaction_arguments, redactor_from
+from recorder.commands.record import add_redaction_arguments, check_timeout, redactor_from
 from recorder.errors import UsageError
 
 NAME = "proxy"
@@ -51,8 +51,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--upstream must be an http(s) URL, got {args.upstream!r}")
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0..65535, got {args.port}")
-    if args.timeout is not None and not args.timeout > 0:
-        raise UsageError(f"--timeout must be positive, got {args.timeout}")
+    check_timeout(args.timeout)
     if Path(args.output).exists() and not Path(args.output).is_dir():
         # Checked now: the directory is only created at the first request, inside the server.
         raise UsageError(f"-o {args.output} is not a directory")

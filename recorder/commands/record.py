@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 from pathlib import Path
@@ -47,6 +48,13 @@ def add_redaction_arguments(parser: argparse.ArgumentParser) -> None:
         help="replace matches in request and response bodies, line by line (repeatable; "
         "with groups, only the groups)",
     )
+
+
+def check_timeout(seconds: float | None) -> None:
+    """``--timeout`` (shared by ``record`` and ``proxy``): positive and finite, or not given
+    (a socket refuses NaN and infinity with a traceback)."""
+    if seconds is not None and not 0 < seconds < math.inf:
+        raise UsageError(f"--timeout must be positive and finite, got {seconds}")
 
 
 def redactor_from(args: argparse.Namespace) -> Redactor:
@@ -165,8 +173,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"{output} exists (use --append to add an interaction, --force to overwrite)"
         )
-    if args.timeout is not None and args.timeout <= 0:
-        raise UsageError(f"--timeout must be positive, got {args.timeout}")
+    check_timeout(args.timeout)
     headers = _parse_headers(args.headers)
     body = _read_body(args.data)
     method = (args.method or ("POST" if body is not None else "GET")).upper()
