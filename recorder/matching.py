@@ -34,10 +34,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 from recorder.cassette import Cassette, Interaction, RecordedRequest
 from recorder.errors import UsageError
+from recorder.redaction import Redactor
 
 __all__ = ["DEFAULT_MATCH", "Candidate", "InteractionQueue", "Match", "Matcher", "NoMatch"]
 
 DEFAULT_MATCH = "method,path"
+_REDACTOR = Redactor.default()
 _SIMPLE_FIELDS = ("method", "path", "query")
 _MISSING = object()
 
@@ -76,11 +78,15 @@ class Matcher:
         return ",".join(self.fields)
 
     def mismatches(self, recorded: RecordedRequest, incoming: RecordedRequest) -> list[str]:
-        """Why ``incoming`` does not match ``recorded``: one reason per differing field."""
+        """Why ``incoming`` does not match ``recorded``: one reason per differing field (the
+        value of a credential header shown redacted, as a cassette keeps it)."""
         reasons: list[str] = []
         for name in self.fields:
             mine, theirs = _value(name, recorded), _value(name, incoming)
             if mine != theirs:
+                kind, _, header = name.partition(":")
+                if kind == "header" and isinstance(theirs, str):
+                    theirs = _REDACTOR.redact_headers([(header, theirs)])[0][1]
                 reasons.append(f"{name}: recorded {_show(mine)}, got {_show(theirs)}")
         return reasons
 
@@ -251,7 +257,8 @@ class InteractionQueue:
         scored.sort(key=lambda item: item[:3])
         return NoMatch(
             method=request.method,
-            url=request.url,
+            # The explanation reaches test logs and clients: no key from the query in it.
+            url=_REDACTOR.redact_url(request.url),
             matcher=str(self.matcher),
             closest=[item[3] for item in scored[:limit]],
         )

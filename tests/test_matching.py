@@ -137,6 +137,21 @@ def test_no_match_names_the_closest_recordings_and_why() -> None:
     assert body["closest"][0]["reasons"] == best.reasons
 
 
+def test_no_match_never_repeats_a_credential_of_the_request() -> None:
+    queue = InteractionQueue([stream_cassette()], "method,path,header:Authorization")
+    incoming = request(
+        "GET",
+        "http://h/v1/threads/runs?api_key=sk-query-secret&limit=2",
+        headers=[("Authorization", "Bearer sk-header-secret")],
+    )
+    missing = queue.find(incoming)
+    assert isinstance(missing, NoMatch)
+    shown = missing.body().decode()
+    assert "sk-query-secret" not in shown and "sk-header-secret" not in shown
+    assert "api_key=REDACTED&limit=2" in missing.message
+    assert 'got "Bearer REDACTED"' in " ".join(missing.closest[0].reasons)
+
+
 def test_no_match_with_nothing_loaded_says_so() -> None:
     missing = InteractionQueue([]).find(request())
     assert isinstance(missing, NoMatch) and missing.closest == []
