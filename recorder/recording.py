@@ -32,7 +32,7 @@ def outcome_of(error: BaseException) -> tuple[Outcome, str]:
     Classified by class names along the exception's MRO and its causes, so the same code
     serves httpx and its fork httpx2 without importing either.
     """
-    detail = f"{type(error).__name__}: {error}".rstrip(": ")
+    detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
     chain: list[BaseException] = []
     current: BaseException | None = error
     while current is not None and current not in chain:

@@ -140,3 +140,15 @@ def test_outcome_detail_is_redacted(tmp_path: Path) -> None:
         interaction.outcome_detail
         == "ValueError: Illegal header value b'Bearer REDACTED', REDACTED"
     )
+
+
+@pytest.mark.parametrize(
+    ("error", "detail"),
+    [
+        (TimeoutError(), "TimeoutError"),
+        (ValueError("unexpected ':'"), "ValueError: unexpected ':'"),
+        (ValueError("expected a value after:"), "ValueError: expected a value after:"),
+    ],
+)
+def test_outcome_detail_keeps_the_message_whole(error: BaseException, detail: str) -> None:
+    assert outcome_of(error)[1] == detail
