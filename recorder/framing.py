@@ -13,6 +13,10 @@ from recorder.sse import ServerSentEvent
 __all__ = ["BetweenEvents"]
 
 
+#: Bytes between two events beyond which the lines between them are not looked at.
+SCAN_LIMIT = 1 << 20
+
+
 class BetweenEvents:
     """Lines between events that no event came from: a block without data, a stray line.
 
@@ -20,21 +24,36 @@ class BetweenEvents:
     it, so a validator must say so. Each event's expected first line follows from the one
     before; only when an event starts later are the bytes in between looked at (they are
     still in the last chunks, which is all this keeps).
+
+    Memory stays bounded however far apart events are: a scan only reads the ``SCAN_LIMIT``
+    bytes after the previous event's start, and the next event starts within ``SCAN_LIMIT``
+    of the newest chunk unless its own block is longer (then the scan after it is skipped
+    too), so only those two windows are kept.
     """
 
-    __slots__ = ("chunks", "expected_line", "interaction", "previous", "rule", "size")
+    __slots__ = ("chunks", "expected_line", "interaction", "previous", "rule", "size", "trimmed")
 
     def __init__(self, rule: str, interaction: int | None) -> None:
         self.rule = rule
         self.interaction = interaction
         self.chunks: list[tuple[int, bytes]] = []  # (offset, data) from the previous event on
         self.size = 0
+        self.trimmed = 0  # self.size when the kept chunks were last trimmed
         self.previous: ServerSentEvent | None = None
         self.expected_line = 1
 
     def add(self, chunk: bytes) -> None:
-        self.chunks.append((self.size, chunk))
+        chunks = self.chunks
+        chunks.append((self.size, chunk))
         self.size += len(chunk)
+        # Checked once per SCAN_LIMIT of input, so tiny chunks cost linear time, not quadratic.
+        if self.size - self.trimmed > SCAN_LIMIT and self.size - chunks[0][0] > 3 * SCAN_LIMIT:
+            self.trimmed = self.size
+            head_end = (self.previous.offset if self.previous else 0) + SCAN_LIMIT
+            tail_start = self.size - len(chunk) - SCAN_LIMIT
+            chunks[:] = [
+                (at, data) for at, data in chunks if at < head_end or at + len(data) > tail_start
+            ]
 
     def passed(self, event: ServerSentEvent) -> None:
         """Note ``event``: the next one should start right after its block."""
@@ -56,7 +75,7 @@ class BetweenEvents:
     def _scan(self, end: int) -> list[Finding]:
         previous = self.previous
         start, line = (previous.offset, previous.line) if previous else (0, 1)
-        if end - start > 1 << 20:
+        if end - start > SCAN_LIMIT:
             return []  # a megabyte of non-events: the parser's own findings say enough
         data = b"".join(
             chunk[max(start - at, 0) : end - at]

@@ -275,6 +275,34 @@ def test_field_lines_without_a_colon_between_events(block: bytes, message: str |
     )
 
 
+def test_a_long_stretch_without_events_is_not_kept_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import recorder.framing as framing
+    import recorder.validate as module
+
+    kept: list[int] = []
+    add = framing.BetweenEvents.add
+
+    def measured(self: framing.BetweenEvents, chunk: bytes) -> None:
+        add(self, chunk)
+        kept.append(sum(len(data) for _, data in self.chunks))
+
+    monkeypatch.setattr(framing.BetweenEvents, "add", measured)
+    monkeypatch.setattr(module, "BLOCK_SIZE", 1 << 16)
+    data = body(message_run())
+    marker = data.index(b"event: thread.message.delta")
+    dataless = b"event: thread.message.delta\n\n"
+    huge = b"event: thread.message.delta\ndata: " + b"x" * (3 << 20) + b"\n\n"
+    padding = b": keep-alive\n" * ((8 << 20) // 13)
+    path = tmp_path / "long.sse"
+    path.write_bytes(data[:marker] + dataless + huge + padding + data[marker:])
+    found = [f for f in validate_file(path).findings if f.rule == "F1" and f.event_index is None]
+    # the dataless block before the huge event is still found; the rest is too far apart
+    assert [(f.offset, f.severity) for f in found] == [(marker, Severity.ERROR)]
+    assert max(kept) < (4 << 20) + (1 << 16)  # not the 11 MiB of the file
+
+
 def test_any_chunking_gives_the_same_findings() -> None:
     data = REAL.read_bytes()
     original = Cassette.load(REAL)
