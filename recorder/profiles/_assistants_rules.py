@@ -1,7 +1,9 @@
-"""Rules F4, S1-S3, R1-R6, P1-P5, M1-M4, E1-E3 of the Assistants profile, and their routing.
+"""Rules F4, S1-S3, P1-P5 and M1-M4 of the Assistants profile, and the routing of every rule.
 
 Each rule reads the event being checked from the checker and yields findings; ``ROUTES`` says
-which rules see which event. (F1-F3 are framing: ``AssistantsChecker.event`` applies them.)
+which rules see which event (R1-R6, E1 and E3 are in ``_assistants_runs``, A1-A5 in
+``_assistants_accumulation``). F1-F3 and E2 are framing: ``AssistantsChecker.event`` applies
+them.
 """
 
 from __future__ import annotations
