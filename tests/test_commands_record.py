@@ -6,7 +6,6 @@ import json
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from recorder.cassette import load_cassette
 from recorder.cli import main
 from tests.conftest import CASSETTES, REPO
-from tests.upstream import Script, Upstream, reset_server
+from tests.upstream import Script, Upstream, module_upstream, reset_server
 
 TOOL_CALL = CASSETTES / "real" / "dotnet-tool-call-then-submit.jsonl"
 SUBMIT = "/v1/threads/thread_1/runs/run_1/submit_tool_outputs"
@@ -29,12 +28,7 @@ SCRIPTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[tuple[str, Upstream]]:
-    app = Upstream(dict(SCRIPTS))
-    with app.serve() as server:
-        yield server.url, app
-    app.release.set()
+upstream = module_upstream(SCRIPTS)
 
 
 def record(*argv: str) -> subprocess.CompletedProcess[bytes]:

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -24,7 +23,7 @@ from recorder.proxy import SERVER_OPTIONS, RecordingProxy, cassette_name
 from recorder.redaction import Redactor
 from recorder.serving import BackgroundServer
 from tests.conftest import CASSETTES, REPO
-from tests.upstream import Script, Upstream, reset_server
+from tests.upstream import Script, Upstream, module_upstream, reset_server
 
 RUN = CASSETTES / "real" / "dotnet-streaming-run.jsonl"
 RUNS = "/v1/threads/thread_abc123DEF456/runs"
@@ -42,12 +41,7 @@ SCRIPTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[tuple[str, Upstream]]:
-    app = Upstream(dict(SCRIPTS))
-    with app.serve() as server:
-        yield server.url, app
-    app.release.set()
+upstream = module_upstream(SCRIPTS)
 
 
 def serve_proxy(upstream_url: str, directory: Path, **options: object) -> BackgroundServer:

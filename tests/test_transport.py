@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -19,7 +18,7 @@ from recorder.redaction import Redactor
 from recorder.sse import parse_bytes
 from recorder.transport import AsyncRecordingTransport, RecordingTransport
 from tests.conftest import CASSETTES
-from tests.upstream import Script, Upstream, reset_server
+from tests.upstream import Script, Upstream, module_upstream, reset_server
 
 TOOL_CALL = CASSETTES / "real" / "dotnet-tool-call-then-submit.jsonl"
 RUN = CASSETTES / "real" / "dotnet-streaming-run.jsonl"
@@ -38,12 +37,7 @@ SCRIPTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[tuple[str, Upstream]]:
-    app = Upstream(dict(SCRIPTS))
-    with app.serve() as server:
-        yield server.url, app
-    app.release.set()
+upstream = module_upstream(SCRIPTS)
 
 
 def chunks_of(path: Path, interaction: int = 0) -> list[bytes]:

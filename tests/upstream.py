@@ -22,6 +22,9 @@ sets) after sending chunk ``N`` (1-based): the "never buffers" proof. ``upstream
 each time a chunk went out. ``Script.from_cassette(path, interaction=0)`` serves a recorded
 body split into events (one chunk per event); ``Script.json(obj)`` a JSON response.
 
+``upstream = module_upstream(SCRIPTS)`` in a test module defines a module-scoped ``upstream``
+fixture yielding ``(url, Upstream)``.
+
 ``reset_server(head, body, before_reset=None)`` is a raw TCP server (a context manager
 yielding its URL) that answers every connection with ``head`` and the start of ``body``, waits
 for ``before_reset`` (a ``threading.Event``, if given), then resets the connection (RST, via
@@ -35,7 +38,7 @@ import json
 import socket
 import struct
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +49,7 @@ from typing import Any, Literal
 # imported twice, leaving httpx mapping the exceptions of one copy while raising the other's.
 import httpcore  # noqa: F401
 import httpcore2  # noqa: F401
+import pytest
 
 from recorder.cassette import load_cassette
 from recorder.serving import BackgroundServer
@@ -192,6 +196,25 @@ class Upstream:
             if gone.is_set():
                 return
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+Route = Script | Callable[[Received], Script]
+
+
+def module_upstream(scripts: Mapping[tuple[str, str], Route]) -> Any:
+    """A module-scoped fixture named ``upstream``: ``(url, app)`` of an ``Upstream`` serving
+    ``scripts``; held responses are released before the server stops."""
+
+    @pytest.fixture(scope="module")
+    def upstream() -> Iterator[tuple[str, Upstream]]:
+        app = Upstream(dict(scripts))
+        with app.serve() as server:
+            try:
+                yield server.url, app
+            finally:
+                app.release.set()
+
+    return upstream
 
 
 @contextmanager
