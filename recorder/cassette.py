@@ -179,6 +179,11 @@ def _decode_bytes(text: str | None, b64: str | None) -> bytes:
 # --------------------------------------------------------------------------- in-memory model
 
 
+def _first_header(headers: Headers, name: str) -> str | None:
+    lowered = name.lower()
+    return next((v for k, v in headers if k.lower() == lowered), None)
+
+
 class RecordedRequest(BaseModel):
     """A request as recorded (after redaction)."""
 
@@ -195,8 +200,7 @@ class RecordedRequest(BaseModel):
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or None."""
-        lowered = name.lower()
-        return next((v for k, v in self.headers if k.lower() == lowered), None)
+        return _first_header(self.headers, name)
 
 
 class RecordedResponse(BaseModel):
@@ -209,8 +213,7 @@ class RecordedResponse(BaseModel):
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or None."""
-        lowered = name.lower()
-        return next((v for k, v in self.headers if k.lower() == lowered), None)
+        return _first_header(self.headers, name)
 
 
 class Chunk(BaseModel):
