@@ -258,19 +258,24 @@ def _iter(
             schemas=config.schemas,
             previous=previous,
         )
-        for item in _check_stream(
-            profile,
-            _chunks(interaction),
-            setup,
-            config,
-            stats,
-            (interaction.outcome, interaction.outcome_detail),
-        ):
-            if isinstance(item, _Carry):
-                previous = item.value
-            else:
-                assert isinstance(item, Finding)
-                yield item
+        try:
+            for item in _check_stream(
+                profile,
+                _chunks(interaction),
+                setup,
+                config,
+                stats,
+                (interaction.outcome, interaction.outcome_detail),
+            ):
+                if isinstance(item, _Carry):
+                    previous = item.value
+                else:
+                    assert isinstance(item, Finding)
+                    yield item
+        except RecorderError as error:  # the parser's (a huge line): say which interaction
+            if error.interaction is None:
+                error.interaction = setup.interaction
+            raise
 
 
 def _chunks(interaction: Interaction) -> Iterator[bytes]:

@@ -303,6 +303,21 @@ def test_a_long_stretch_without_events_is_not_kept_whole(
     assert max(kept) < (4 << 20) + (1 << 16)  # not the 11 MiB of the file
 
 
+def test_an_unparseable_interaction_is_named_in_the_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recorder.sse import SSEParser
+
+    short_lines = {"keep_comments": True, "max_line_bytes": 1000}
+    monkeypatch.setattr(SSEParser.__init__, "__kwdefaults__", short_lines)
+    good = _wrap(CREATE_RUN, body(message_run())).interactions[0]
+    bad = _wrap(CREATE_RUN, b"data: " + b"x" * 2000 + b"\n\n").interactions[0]
+    path = tmp_path / "two.jsonl"
+    Cassette(interactions=[good, bad]).save(path)
+    (result,) = validate_paths([path])
+    assert result.error is not None and result.error.startswith("interaction 1, byte 0: ")
+
+
 def test_any_chunking_gives_the_same_findings() -> None:
     data = REAL.read_bytes()
     original = Cassette.load(REAL)
