@@ -26,8 +26,9 @@ _SEVERITY_MARK = {Severity.ERROR: "E", Severity.WARNING: "W", Severity.INFO: "I"
 
 
 def as_cassette(target: Any) -> Cassette:
-    """A cassette from whatever a test holds: a ``Cassette``, an ``Interaction``, a path, a
-    raw body (``bytes``/``str``), a ``ParsedStream`` or parsed ``ServerSentEvent`` objects."""
+    """A cassette from whatever a test holds: a ``Cassette``, an ``Interaction``, a path (a
+    ``str`` without a line end is one), a raw body (``bytes``, or a ``str`` with line ends), a
+    ``ParsedStream`` or parsed ``ServerSentEvent`` objects."""
     if isinstance(target, Cassette):
         return target
     if isinstance(target, os.PathLike):
@@ -37,8 +38,9 @@ def as_cassette(target: Any) -> Cassette:
     if isinstance(target, bytes | bytearray):
         return Cassette.from_sse(bytes(target))
     if isinstance(target, str):
-        # A str is a path when it names a file, else a body: "data: ..." is never a file name.
-        if "\n" not in target and os.path.isfile(target):
+        # A str without a line end is a path (a missing file is an error, not an empty
+        # stream): no event ends without one, so such a body could not be a stream anyway.
+        if "\n" not in target and "\r" not in target and target != "-":
             return load_cassette(target)
         return Cassette.from_sse(target.encode("utf-8"))
     events = target.events if isinstance(target, ParsedStream) else target

@@ -9,9 +9,10 @@ a changed event order, status, field or text does not. With ``fold_deltas`` (the
 single event carrying the joined text, so a different chunking of the same answer matches too.
 
 What can be snapshotted: a ``Cassette``, an ``Interaction``, a ``ParsedStream``, a path to a
-cassette or ``.sse`` file (``Path`` or ``str``), a raw body (``bytes``, or a ``str`` that names no
-file), parsed ``ServerSentEvent`` objects, or any client's events (objects with ``event`` and
-``data``, such as the ``openai`` library's stream events, or pydantic models, dicts and lists).
+cassette or ``.sse`` file (``Path``, or ``str`` without a line end), a raw body (``bytes``, or a
+``str`` with line ends), parsed ``ServerSentEvent`` objects, or any client's events (objects
+with ``event`` and ``data``, such as the ``openai`` library's stream events, or pydantic
+models, dicts and lists).
 
 This module imports syrupy (a test extra); the pytest plugin imports it only when a test asks
 for the ``sse_snapshot`` fixture.
@@ -78,7 +79,7 @@ def _from_cassette(cassette: Cassette) -> Iterator[tuple[str | None, list[Event]
 def _sections(data: Any) -> list[tuple[str | None, list[Event]]]:
     """Split what was given into titled sections of ``(event name, payload)`` pairs."""
     if isinstance(data, str | os.PathLike | Cassette):
-        # A str is a path when it names a file, else a body (as ``assert_conforms`` reads it).
+        # A str without a line end is a path, else a body (as ``assert_conforms`` reads it).
         return list(_from_cassette(as_cassette(data)))
     if isinstance(data, Interaction):
         return [(None, _from_sse(parse_interaction(data).events))]

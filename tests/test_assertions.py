@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from recorder.assertions import as_cassette, assert_conforms, format_findings
 from recorder.cassette import load_cassette
-from recorder.errors import ContractError, ProfileError
+from recorder.errors import CassetteNotFoundError, ContractError, ProfileError
 from recorder.findings import Finding, Severity
 from recorder.sse import parse_bytes
 from recorder.stream import parse_interaction
@@ -72,6 +73,12 @@ def test_strict_checks_the_docs_as_written() -> None:
     assert_conforms(RUN)
     with pytest.raises(ContractError, match="breaks the strict assistants contract"):
         assert_conforms(RUN, strict=True)
+
+
+def test_a_str_without_a_line_end_is_a_path_even_when_missing(tmp_path: Path) -> None:
+    missing = str(tmp_path / "no-such-run.jsonl")
+    with pytest.raises(CassetteNotFoundError, match=r"no-such-run\.jsonl"):
+        assert_conforms(missing)
 
 
 def test_an_unknown_profile_is_a_profile_error() -> None:
