@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from recorder.findings import Finding, Severity
+from recorder.timeline import escape_surrogates
 from recorder.validate import FileResult
 
 __all__ = ["FORMATS", "render", "render_json", "render_junit", "render_text", "use_colour"]
@@ -39,21 +40,10 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _escape_surrogate(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    # os.fsdecode keeps each byte of a file name that is not UTF-8 as U+DC80..U+DCFF
-    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
-
-
-def _shown(text: str) -> str:
-    """Text that can be written as UTF-8: lone surrogates (a file name's bytes that are not
-    UTF-8, or a ``"\\ud800"`` escape in a payload) become ``\\xNN`` / ``\\uNNNN``."""
-    return _SURROGATE.sub(_escape_surrogate, text)
-
-
 def _xml(text: str) -> str:
-    """Text XML 1.0 can hold (control characters from a broken stream become U+FFFD)."""
-    return _NOT_XML.sub("\ufffd", _shown(text))
+    """Text XML 1.0 can hold: lone surrogates escaped, control characters from a broken stream
+    as U+FFFD."""
+    return _NOT_XML.sub("\ufffd", escape_surrogates(text))
 
 
 def use_colour(stream: IO[str]) -> bool:
@@ -139,7 +129,7 @@ def render_text(results: Sequence[FileResult], *, colour: bool = False) -> str:
     summary += f"; {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
     style = "ok" if not failed and not unreadable else "fail"
     lines.append(paint(summary, style))
-    return _shown("\n".join(lines) + "\n")
+    return escape_surrogates("\n".join(lines) + "\n")
 
 
 def render_json(results: Sequence[FileResult]) -> str:
@@ -156,7 +146,7 @@ def render_json(results: Sequence[FileResult]) -> str:
         files.append(entry)
     text = json.dumps({"files": files}, ensure_ascii=False, indent=2) + "\n"
     # A surrogate only stands inside a JSON string: its escape, with the backslash escaped too.
-    return _SURROGATE.sub(lambda match: "\\" + _escape_surrogate(match), text)
+    return _SURROGATE.sub(lambda match: "\\" + escape_surrogates(match.group()), text)
 
 
 def render_junit(results: Sequence[FileResult], *, suite: str = "sse-recorder validate") -> str:
