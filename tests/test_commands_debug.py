@@ -144,6 +144,8 @@ def test_other_bad_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert f"{corrupt}:" in _error(capsys, ["diff", corrupt, str(SUBMIT)])
     raw = _file(tmp_path, "body.sse", BODY)
     assert "raw SSE body, not a cassette" in _error(capsys, ["redact", raw])
+    # In place means a file: a cassette read from stdin was written to a file named "-".
+    assert "rewrites a cassette file in place" in _error(capsys, ["redact", "-"])
     report = ["report", str(SUBMIT), "-o", str(tmp_path)]
     assert _error(capsys, report).endswith(f"{tmp_path}: is a directory, not a report file")
     assert not list(tmp_path.parent.glob(f".{tmp_path.name}.*"))  # nothing written beside it

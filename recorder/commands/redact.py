@@ -68,6 +68,8 @@ def build_redactor(
 def run(args: argparse.Namespace) -> int:
     from recorder.cassette import load_cassette
 
+    if args.cassette == "-":
+        raise UsageError("redact rewrites a cassette file in place; it cannot read stdin")
     cassette = load_cassette(args.cassette)
     if cassette.raw:
         raise UsageError(
