@@ -84,7 +84,8 @@ class ReplayPlan:
 
 
 def replay_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Recorded headers minus hop-by-hop, length and coding ones."""
+    """Recorded headers minus ``NOT_REPLAYED`` (hop-by-hop ones such as
+    ``transfer-encoding``, and ``content-length``); ``content-encoding`` is kept."""
     return [(name, value) for name, value in headers if name.lower() not in NOT_REPLAYED]
 
 
