@@ -231,13 +231,21 @@ class InteractionQueue:
         with self._lock:
             self._served = [0] * len(self._entries)
 
+    def _answers(self, entry: Match, request: RecordedRequest) -> bool:
+        return id(entry.interaction) in self._any or self.matcher.matches(
+            entry.interaction.request, request
+        )
+
+    def knows(self, request: RecordedRequest) -> bool:
+        """True when some recording answers ``request`` (served already or not)."""
+        return any(self._answers(entry, request) for entry in self._entries)
+
     def find(self, request: RecordedRequest, *, closest: int = 3) -> Match | NoMatch:
         """The first match not served yet (else the least served); or why nothing matches."""
         found = [
             position
             for position, entry in enumerate(self._entries)
-            if id(entry.interaction) in self._any
-            or self.matcher.matches(entry.interaction.request, request)
+            if self._answers(entry, request)
         ]
         if found:
             with self._lock:

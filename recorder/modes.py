@@ -23,7 +23,7 @@ import httpx
 from recorder.asgi import Message, read_body, request_from_scope
 from recorder.cassette import Cassette, RecordedRequest, load_cassette
 from recorder.errors import UsageError
-from recorder.matching import Matcher, NoMatch
+from recorder.matching import NoMatch
 from recorder.replay import Replayer
 from recorder.replay_transport import AsyncReplayTransport, ReplayTransport
 from recorder.transport import AsyncRecordingTransport, RecordingTransport
@@ -126,9 +126,7 @@ class CassetteSession:
 
     def _known(self) -> Callable[[RecordedRequest], bool]:
         """Whether a request has a recording (new_episodes replays those, records the rest)."""
-        recorded = [interaction.request for interaction in load_cassette(self.path).interactions]
-        matcher = Matcher.parse(self.match_on)
-        return lambda request: any(matcher.matches(old, request) for old in recorded)
+        return self._replayer().queue.knows
 
     def transport(self, upstream: httpx.BaseTransport | None = None) -> httpx.BaseTransport:
         """An httpx transport for this test (``upstream``: where recording sends requests;

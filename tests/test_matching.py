@@ -152,6 +152,14 @@ def test_no_match_never_repeats_a_credential_of_the_request() -> None:
     assert 'got "Bearer REDACTED"' in " ".join(missing.closest[0].reasons)
 
 
+def test_knows_tells_recorded_requests_without_serving_them() -> None:
+    queue = InteractionQueue([load_cassette(TOOL_CALL)])
+    assert queue.knows(request("POST", "http://h/v1/threads/runs"))
+    assert not queue.knows(request("GET", "http://h/v1/threads/runs"))
+    found = queue.find(request("POST", "http://h/v1/threads/runs"))
+    assert isinstance(found, Match) and found.index == 0  # knows() served nothing
+
+
 def test_no_match_with_nothing_loaded_says_so() -> None:
     missing = InteractionQueue([]).find(request())
     assert isinstance(missing, NoMatch) and missing.closest == []
