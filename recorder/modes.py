@@ -25,7 +25,7 @@ from recorder.cassette import Cassette, RecordedRequest, load_cassette
 from recorder.errors import UsageError
 from recorder.matching import NoMatch
 from recorder.replay import Replayer
-from recorder.replay_transport import AsyncReplayTransport, ReplayTransport
+from recorder.replay_transport import AsyncReplayTransport, ReplayTransport, recorded_request
 from recorder.transport import AsyncRecordingTransport, RecordingTransport
 
 __all__ = [
@@ -319,7 +319,9 @@ class EpisodeTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` to the replayer when it was recorded, else to the recorder."""
-        target = self.replay if self.known(_recorded(request)) else self.record
+        # The request must be read: a streamed upload cannot be matched on its body.
+        body = request.read()
+        target = self.replay if self.known(recorded_request(request, body)) else self.record
         return target.handle_request(request)
 
     def close(self) -> None:
@@ -341,23 +343,15 @@ class AsyncEpisodeTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` to the replayer when it was recorded, else to the recorder."""
-        target = self.replay if self.known(_recorded(request)) else self.record
+        # The request must be read: a streamed upload cannot be matched on its body.
+        body = await request.aread()
+        target = self.replay if self.known(recorded_request(request, body)) else self.record
         return await target.handle_async_request(request)
 
     async def aclose(self) -> None:
         """Close both sides."""
         await self.replay.aclose()
         await self.record.aclose()
-
-
-def _recorded(request: httpx.Request) -> RecordedRequest:
-    # The request must be read: a streamed upload cannot be matched on its body.
-    return RecordedRequest(
-        method=request.method,
-        url=str(request.url),
-        headers=list(request.headers.multi_items()),
-        body=request.read(),
-    )
 
 
 class EpisodeApp:

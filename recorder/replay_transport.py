@@ -42,7 +42,9 @@ def _http_module(request: Any) -> ModuleType:
     return sys.modules[type(request).__module__.partition(".")[0]]
 
 
-def _recorded(request: Any, body: bytes) -> RecordedRequest:
+def recorded_request(request: Any, body: bytes) -> RecordedRequest:
+    """An httpx (or httpx2) request as a ``RecordedRequest``; ``body`` is read by the caller,
+    ``request.read()`` or, in async code, ``await request.aread()``."""
     return RecordedRequest(
         method=request.method,
         url=str(request.url),
@@ -87,7 +89,7 @@ class ReplayTransport(_Base, httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Match, wait for the recorded time to first byte, return a streaming response."""
         start = time.monotonic()
-        plan = self.replayer.respond(_recorded(request, request.read()))
+        plan = self.replayer.respond(recorded_request(request, request.read()))
         _sleep_until(start + plan.head_at)
         module = _http_module(request)
         response: httpx.Response = module.Response(
@@ -120,7 +122,7 @@ class AsyncReplayTransport(_Base, httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Match, wait for the recorded time to first byte, return a streaming response."""
         start = time.monotonic()
-        plan = self.replayer.respond(_recorded(request, await request.aread()))
+        plan = self.replayer.respond(recorded_request(request, await request.aread()))
         await _asleep_until(start + plan.head_at)
         module = _http_module(request)
         response: httpx.Response = module.Response(

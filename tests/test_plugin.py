@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -313,6 +313,30 @@ def test_a_recorded_404_is_replayed_not_counted_as_a_miss(tmp_path: Path) -> Non
         session.finish()
     assert "matches GET http://x/v1/other" in str(caught.value)
     assert "matches GET http://x/v1/nothing" not in str(caught.value)
+
+
+def test_new_episodes_async_takes_a_streamed_upload() -> None:
+    import asyncio
+
+    import httpx
+
+    from recorder.modes import AsyncEpisodeTransport
+    from recorder.replay_transport import AsyncReplayTransport
+
+    replay = AsyncReplayTransport(RUN, instant=True)
+    episodes = AsyncEpisodeTransport(replay, replay, replay.replayer.queue.knows)
+
+    async def upload() -> AsyncIterator[bytes]:
+        yield b'{"assistant_id":'
+        yield b'"asst_1"}'
+
+    async def main() -> bytes:
+        async with httpx.AsyncClient(transport=episodes) as client:
+            url = load_cassette(RUN).interactions[0].request.url
+            response = await client.post(url, content=upload())
+            return response.content
+
+    assert asyncio.run(main()) == load_cassette(RUN).interactions[0].body
 
 
 def test_a_broken_stream_is_caught_when_recorded(pytester: pytest.Pytester) -> None:
