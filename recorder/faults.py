@@ -151,6 +151,16 @@ def _number(text: str, what: str, spec: str) -> int:
     return int(text)
 
 
+#: The longest stall or disconnect time: a day. Beyond some 10^11 ms, time.sleep overflows.
+_MAX_MILLISECONDS = 86_400_000
+
+
+def _duration(milliseconds: int, what: str, spec: str) -> int:
+    if milliseconds > _MAX_MILLISECONDS:
+        raise _usage(f"{what} is at most {_MAX_MILLISECONDS} ms (a day)", spec)
+    return milliseconds
+
+
 def _parse_one(token: str, spec: str) -> Fault:
     name, _, rest = token.partition("=") if "=" in token else token.partition("@")
     name = name.strip().lower()
@@ -166,6 +176,8 @@ def _parse_one(token: str, spec: str) -> Fault:
         value = _number(rest.strip(), name, spec)
         if name == "rechunk" and value == 0:
             raise _usage("rechunk needs at least 1 byte per chunk", spec)
+        if name == "disconnect-after-ms":
+            _duration(value, name, spec)
         return Fault(name, value=value)
     if name == "stall":
         milliseconds, at, event = rest.partition("@")
@@ -173,7 +185,7 @@ def _parse_one(token: str, spec: str) -> Fault:
             raise _usage("stall needs a duration and an event (stall=MS@E)", spec)
         return Fault(
             name,
-            value=_number(milliseconds.strip(), "stall", spec),
+            value=_duration(_number(milliseconds.strip(), "stall", spec), name, spec),
             event=_number(event.strip(), "stall event", spec),
         )
     if "@" not in token:

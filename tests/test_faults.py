@@ -80,6 +80,8 @@ def test_parse_accepts_every_fault_and_combinations(spec: str, faults: tuple[Fau
         ("swap@5", "swap needs two events"),
         ("7", "unknown fault '7'"),
         ("rechunk=\u00b2", "must be a non-negative integer"),
+        ("stall=86400001@1", "at most 86400000 ms"),
+        ("disconnect-after-ms=99999999999999", "at most 86400000 ms"),
         ("stall=5@\u0663", "must be a non-negative integer"),
         ("swap@1,\u00b2", "unknown fault"),
     ],
