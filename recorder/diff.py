@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from recorder.accumulate import DeltaAccumulator
 from recorder.cassette import Cassette, Interaction
 from recorder.normalize import Normalizer
+from recorder.payload import decode
 from recorder.sse import ServerSentEvent
 from recorder.stream import parse_interaction
 from recorder.timeline import delta_text, printable
@@ -254,10 +255,7 @@ def diff_events(
 
 
 def _raw_event(event: ServerSentEvent) -> dict[str, Any]:
-    try:
-        data: Any = json.loads(event.data)
-    except ValueError:
-        data = event.data
+    data, _ = decode(event.data)
     return {"event": event.event, "data": data, "id": event.id, "retry": event.retry}
 
 

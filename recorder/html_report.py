@@ -23,6 +23,7 @@ from typing import Any
 
 from recorder.cassette import Cassette, Interaction
 from recorder.findings import Finding
+from recorder.payload import decode
 from recorder.stream import ParsedStream, parse_interaction
 from recorder.timeline import (
     chunk_starts,
@@ -222,10 +223,8 @@ def _chart(
 
 
 def _pretty(data: str) -> str:
-    try:
-        return json.dumps(json.loads(data), indent=2, ensure_ascii=False)
-    except ValueError:
-        return data
+    value, is_json = decode(data)
+    return json.dumps(value, indent=2, ensure_ascii=False) if is_json else data
 
 
 def _finding_item(stream: str, finding: Finding) -> str:
@@ -252,10 +251,7 @@ def _interaction_section(
     for index, event in enumerate(parsed.events):
         is_delta = "delta" in event.event
         if not is_delta:
-            try:
-                payload: Any = json.loads(event.data)
-            except ValueError:
-                payload = None
+            payload, _ = decode(event.data)
             is_delta = isinstance(payload, dict) and delta_text(payload) is not None
         lane = "delta" if is_delta else _lane(event.event)
         points.append(_Point(index, event.event, parsed.time_of(event), lane, is_delta))

@@ -13,11 +13,11 @@ timestamp becomes ``<timestamp>`` (a null one stays null: "not set yet" is meani
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from recorder.payload import decode
 from recorder.sse import ServerSentEvent
 
 __all__ = ["Normalizer", "normalize_events"]
@@ -108,10 +108,7 @@ class Normalizer:
             retry = event.get("retry")
         decoded: Any = data
         if isinstance(data, str):
-            try:
-                decoded = json.loads(data)
-            except ValueError:
-                decoded = data
+            decoded, _ = decode(data)
         result: dict[str, Any] = {"event": name, "data": self.payload(decoded)}
         if sse_id:
             result["id"] = self.id_placeholder(sse_id, "event_id")

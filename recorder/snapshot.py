@@ -31,6 +31,7 @@ from syrupy.types import PropertyFilter, PropertyMatcher, SerializableData, Seri
 from recorder.assertions import as_cassette
 from recorder.cassette import Cassette, Interaction
 from recorder.normalize import Normalizer
+from recorder.payload import decode
 from recorder.sse import ServerSentEvent, parse_bytes
 from recorder.stream import ParsedStream, parse_interaction
 
@@ -54,10 +55,7 @@ Event = tuple[str, Any]
 
 def _payload(data: Any) -> Any:
     if isinstance(data, str):
-        try:
-            return json.loads(data)
-        except ValueError:
-            return data
+        return decode(data)[0]
     if hasattr(data, "model_dump"):
         return data.model_dump(mode="json")
     return data

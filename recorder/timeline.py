@@ -23,6 +23,7 @@ from typing import Any, ClassVar, TextIO
 
 from recorder.cassette import Cassette, Interaction
 from recorder.findings import Finding, Severity
+from recorder.payload import decode
 from recorder.sse import ServerSentEvent
 from recorder.stream import ParsedStream, parse_interaction
 
@@ -147,9 +148,8 @@ def delta_text(payload: dict[str, Any]) -> str | None:
 
 def summarize(event: ServerSentEvent) -> str:
     """A short human summary of an event's data: ids and status, or the delta text."""
-    try:
-        payload = json.loads(event.data)
-    except ValueError:
+    payload, is_json = decode(event.data)
+    if not is_json:
         return _short(repr(event.data) if event.data != "[DONE]" else "[DONE]")
     if not isinstance(payload, dict):
         return _short(event.data)

@@ -13,6 +13,7 @@ from typing import Any
 
 from recorder.findings import Finding, Severity
 from recorder.lifecycle import LifecycleTracker
+from recorder.payload import MAX_DEPTH, too_deep
 from recorder.profiles import StreamSetup
 from recorder.profiles._assistants_accumulation import MessageParts
 from recorder.profiles._schema_gate import SchemaGate, excerpt_of
@@ -38,28 +39,8 @@ E = Severity.ERROR
 
 _raw_decode = json.JSONDecoder().raw_decode
 
-#: Containers a payload may nest (the payload itself is level 1): the rules and the schema
-#: explanations recurse, and no Assistants object comes near it.
-MAX_DEPTH = 64
 #: Stands for a payload too deep for the JSON decoder itself.
 _TOO_DEEP = object()
-
-
-def _too_deep(value: Any) -> bool:
-    """True when ``value`` nests containers deeper than ``MAX_DEPTH`` (found without recursion)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        if depth > MAX_DEPTH:
-            return True
-        stack.extend((child, depth + 1) for child in children)
-    return False
 
 
 def _decisive(payload: Any) -> bool:
@@ -223,7 +204,7 @@ class AssistantsChecker:
                 found.append(self.found("F1", f"{name} data {problem}"))
         # Each level needs a bracket, so counting them spares nearly every payload the walk.
         if payload is _TOO_DEEP or (
-            data.count("{") + data.count("[") > MAX_DEPTH and _too_deep(payload)
+            data.count("{") + data.count("[") > MAX_DEPTH and too_deep(payload)
         ):
             payload = None
             found.append(
