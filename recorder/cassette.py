@@ -345,6 +345,8 @@ class Cassette(BaseModel):
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the cassette atomically (a temporary file, then a rename)."""
         target = Path(path)
+        if target.is_dir():
+            raise CassetteFormatError("is a directory, not a cassette file", path=target)
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         try:

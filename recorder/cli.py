@@ -76,6 +76,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{error.filename}: " if error.filename else ""
         print(f"sse-recorder {args.command}: error: {where}{error.strerror}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as error:  # a bug of ours: still one line, the traceback on request
+        if os.environ.get("SSE_RECORDER_DEBUG"):
+            raise
+        print(
+            f"sse-recorder {args.command}: internal error: {type(error).__name__}: {error} "
+            "(a bug in sse-recorder; SSE_RECORDER_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     return code
 
 

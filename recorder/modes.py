@@ -366,8 +366,12 @@ class EpisodeApp:
         receive: Callable[[], Awaitable[Message]],
         send: Callable[[Message], Awaitable[None]],
     ) -> None:
+        if scope["type"] == "lifespan":
+            # The recording proxy holds the pooled upstream client that shutdown must close;
+            # the replay side has nothing to release.
+            await self.record(scope, receive, send)
+            return
         if scope["type"] != "http":
-            await self.replay(scope, receive, send)
             return
         body = await read_body(receive)
         if body is None:

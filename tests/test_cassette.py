@@ -277,3 +277,9 @@ def test_iter_cassette_paths_recurses_directories() -> None:
     found = list(iter_cassette_paths([CASSETTES]))
     assert len(found) >= 11
     assert found == sorted(found)
+
+
+def test_save_onto_a_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(CassetteFormatError, match="is a directory"):
+        sample().save(tmp_path)
+    assert list(tmp_path.iterdir()) == []

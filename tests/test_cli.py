@@ -175,3 +175,27 @@ def test_huge_event_is_one_line_with_file_and_byte(
     assert f"{body}" in err and "byte 28" in err and "a line longer than" in err
     assert err.strip().count("\n") == 0
     assert "Traceback" not in err
+
+
+def test_an_internal_error_is_one_line_unless_debugging(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import recorder.commands.parse as parse_command
+
+    def broken(args: object) -> int:
+        raise KeyError("boom")
+
+    body = tmp_path / "x.sse"
+    body.write_bytes(b"data: 1\n\n")
+    parser_run = parse_command.run
+    monkeypatch.setattr(parse_command, "run", broken)
+    try:
+        code, _, err = run(capsys, "parse", str(body))
+        assert code == 2
+        assert err.strip().count("\n") == 0
+        assert "internal error: KeyError" in err and "SSE_RECORDER_DEBUG=1" in err
+        monkeypatch.setenv("SSE_RECORDER_DEBUG", "1")
+        with pytest.raises(KeyError):
+            main(["parse", str(body)])
+    finally:
+        monkeypatch.setattr(parse_command, "run", parser_run)
