@@ -199,3 +199,10 @@ def test_an_internal_error_is_one_line_unless_debugging(
             main(["parse", str(body)])
     finally:
         monkeypatch.setattr(parse_command, "run", parser_run)
+
+
+def test_parse_a_directory_names_each_cassette(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "parse", str(CASSETTES / "real"))
+    paths = {json.loads(line)["path"] for line in out.splitlines()}
+    assert paths == {str(p) for p in sorted((CASSETTES / "real").glob("*.jsonl"))}
+    assert code == 0

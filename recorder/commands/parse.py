@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from recorder.commands._inputs import load_all, located
 from recorder.stream import parse_interaction
@@ -14,7 +15,11 @@ HELP = "print the events of a cassette or .sse body as JSON lines (with byte off
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", metavar="PATH", help="cassette, .sse body, or - for stdin")
+    parser.add_argument(
+        "path",
+        metavar="PATH",
+        help="cassette, .sse body, directory (each line then names its cassette), or - for stdin",
+    )
     parser.add_argument(
         "--comments", action="store_true", help="also print comment lines (keep-alives)"
     )
@@ -23,7 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     problems = 0
     out = sys.stdout
+    # A directory yields many cassettes: then every line says which one it came from.
+    several = args.path != "-" and Path(args.path).is_dir()
     for cassette in load_all([args.path]):
+        origin: dict[str, object] = {"path": cassette.path} if several else {}
         for warning in cassette.warnings:
             print(f"sse-recorder parse: warning: {warning}", file=sys.stderr)
         for number, interaction in enumerate(cassette.interactions):
@@ -33,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
                 parsed = parse_interaction(interaction, keep_comments=args.comments)
             records: list[tuple[int, dict[str, object]]] = []
             for index, event in enumerate(parsed.events):
-                record: dict[str, object] = {"interaction": number, "index": index}
+                record: dict[str, object] = {**origin, "interaction": number, "index": index}
                 record.update(event.as_dict())
                 record["t"] = parsed.time_of(event)
                 records.append((event.offset, record))
@@ -42,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
                     (
                         comment.offset,
                         {
+                            **origin,
                             "interaction": number,
                             "comment": comment.text,
                             "offset": comment.offset,
