@@ -8,14 +8,13 @@ their first location, so a stream with a thousand identical warnings stays one s
 from __future__ import annotations
 
 import json
-import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import Any
 
 from recorder.findings import Finding, Severity
-from recorder.timeline import escape_surrogates
+from recorder.timeline import escape_surrogates, use_colour
 from recorder.validate import FileResult
 
 __all__ = ["FORMATS", "render", "render_json", "render_junit", "render_text", "use_colour"]
@@ -44,14 +43,6 @@ def _xml(text: str) -> str:
     """Text XML 1.0 can hold: lone surrogates escaped, control characters from a broken stream
     as U+FFFD."""
     return _NOT_XML.sub("\ufffd", escape_surrogates(text))
-
-
-def use_colour(stream: IO[str]) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
-    if os.environ.get("NO_COLOR"):
-        return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
 
 
 def _plural(count: int, word: str) -> str:
