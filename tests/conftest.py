@@ -9,13 +9,15 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
 CASSETTES = FIXTURES / "cassettes"
-#: The team's reference material; a user's clone has none, so tests that need it skip.
-SHARED = REPO.parent / "shared"
+#: Real captures and parser vectors vendored from the team's reference material (sources and
+#: licences in each folder's SOURCES.md / README.md), so a user's clone runs every test.
+REAL_STREAMS = FIXTURES / "real-streams"
+SSE_VECTORS = FIXTURES / "sse-vectors"
+_VENDORED = {"real-streams": REAL_STREAMS, "sse-vectors": SSE_VECTORS}
 
 
-def shared_path(*parts: str) -> Path:
-    """A path inside ../shared, skipping the calling test when it is not there."""
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"../shared not available ({path})")
+def shared_path(first: str, *parts: str) -> Path:
+    """A vendored reference file (``real-streams/...``, ``sse-vectors/...``); it must exist."""
+    path = _VENDORED[first].joinpath(*parts)
+    assert path.exists(), f"vendored fixture missing: {path}"
     return path
