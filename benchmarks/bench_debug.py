@@ -1,6 +1,6 @@
 """Debugging tools on a large stream: import, diff, timeline and HTML report, against peers.
 
-- import: ``recorder.importers.import_vcr`` vs vcrpy's own cassette loading (its YAML
+- import: ``recorder.cassette.importers.import_vcr`` vs vcrpy's own cassette loading (its YAML
   serializer, as ``use_cassette`` runs it) of the same vcrpy file.
 - diff: ``diff_cassettes`` (events aligned, ids and timestamps normalized, deltas folded) vs
   ``difflib.unified_diff`` over the raw body lines (what ``diff -u`` on two bodies gives).
@@ -27,11 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from assistants_stream import assistants_stream
 
 from recorder.cassette import Cassette, Chunk
-from recorder.diff import diff_cassettes
-from recorder.html_report import render_report
-from recorder.importers import import_vcr
-from recorder.stream import parse_interaction
-from recorder.timeline import render_timeline
+from recorder.cassette.importers import import_vcr
+from recorder.cassette.stream import parse_interaction
+from recorder.report.diff import diff_cassettes
+from recorder.report.html import render_report
+from recorder.report.timeline import render_timeline
 
 
 def best(function: Callable[[], Any], rounds: int) -> float:

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from assistants_stream import assistants_stream
 
-from recorder.sse import SSEParser
+from recorder.wire.sse import SSEParser
 
 
 def ours(chunks: list[bytes]) -> int:

@@ -81,7 +81,7 @@ async def _chunk(send: Any, data: bytes) -> None:
 
 
 def serve_upstream() -> None:
-    from recorder.serving import serve_forever
+    from recorder.net.serving import serve_forever
 
     serve_forever(BenchUpstream(), "127.0.0.1", 0)
 

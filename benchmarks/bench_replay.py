@@ -51,7 +51,7 @@ async def app(scope, receive, send):
     await send({"type": "http.response.body", "body": b""})
 config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
 server = uvicorn.Server(config)
-from recorder.serving import bind_socket
+from recorder.net.serving import bind_socket
 sock = bind_socket("127.0.0.1", 0)
 print("http://127.0.0.1:%d" % sock.getsockname()[1], flush=True)
 asyncio.run(server.serve(sockets=[sock]))
@@ -60,7 +60,7 @@ asyncio.run(server.serve(sockets=[sock]))
 BARE_PEER = r"""
 import asyncio, sys, uvicorn
 from recorder.cassette import load_cassette
-from recorder.serving import bind_socket
+from recorder.net.serving import bind_socket
 chunks = [c.data for c in load_cassette(sys.argv[1]).interactions[0].chunks]
 async def app(scope, receive, send):
     if scope["type"] != "http":

@@ -29,9 +29,9 @@ import jsonschema  # type: ignore[import-untyped]  # noqa: E402
 import jsonschema_rs  # noqa: E402
 
 from recorder.cassette import load_cassette  # noqa: E402
-from recorder.schemas import SchemaSet, infer_version  # noqa: E402
-from recorder.sse import parse_bytes  # noqa: E402
-from recorder.stream import parse_interaction  # noqa: E402
+from recorder.cassette.stream import parse_interaction  # noqa: E402
+from recorder.validate.schemas import SchemaSet, infer_version  # noqa: E402
+from recorder.wire.sse import parse_bytes  # noqa: E402
 
 Item = tuple[SchemaSet, str, Any, str]  # schemas, event, payload, raw data
 

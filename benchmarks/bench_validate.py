@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from assistants_stream import write_stream  # noqa: E402
 
-from recorder.sse import SSEParser  # noqa: E402
-from recorder.validate import BLOCK_SIZE, validate_file  # noqa: E402
+from recorder.validate.runner import BLOCK_SIZE, validate_file  # noqa: E402
+from recorder.wire.sse import SSEParser  # noqa: E402
 
 
 def blocks(handle: BinaryIO) -> Iterator[bytes]:
@@ -103,7 +103,7 @@ def best(function: Any, *args: Any, rounds: int) -> tuple[float, int]:
 
 PEAK = """
 import resource, sys
-from recorder.validate import validate_file
+from recorder.validate.runner import validate_file
 result = validate_file(sys.argv[1])
 assert result.ok, result.findings[:3]
 print(result.events, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from recorder._version import __version__
 
 if TYPE_CHECKING:
-    from recorder.assertions import assert_conforms
     from recorder.cassette import (
         Cassette,
         CassetteWriter,
@@ -23,7 +22,8 @@ if TYPE_CHECKING:
         RecordedResponse,
         load_cassette,
     )
-    from recorder.diff import diff_cassettes
+    from recorder.cassette.importers import import_file
+    from recorder.cassette.stream import ParsedStream, parse_interaction
     from recorder.errors import (
         CassetteError,
         CassetteFormatError,
@@ -34,21 +34,19 @@ if TYPE_CHECKING:
         SSEError,
         UsageError,
     )
-    from recorder.faults import FaultSpec
-    from recorder.findings import Finding, Severity
-    from recorder.importers import import_file
-    from recorder.matching import Matcher
-    from recorder.normalize import normalize_events
     from recorder.profiles import Profile, get_profile
-    from recorder.proxy import RecordingProxy
-    from recorder.redaction import Redactor
-    from recorder.replay_server import ReplayServer
-    from recorder.replay_transport import AsyncReplayTransport, ReplayTransport
-    from recorder.schemas import SchemaSet
-    from recorder.sse import ServerSentEvent, SSEComment, SSEParser, encode_event, parse_bytes
-    from recorder.stream import ParsedStream, parse_interaction
-    from recorder.transport import AsyncRecordingTransport, RecordingTransport
-    from recorder.validate import (
+    from recorder.record.proxy import RecordingProxy
+    from recorder.record.redaction import Redactor
+    from recorder.record.transport import AsyncRecordingTransport, RecordingTransport
+    from recorder.replay.faults import FaultSpec
+    from recorder.replay.matching import Matcher
+    from recorder.replay.server import ReplayServer
+    from recorder.replay.transport import AsyncReplayTransport, ReplayTransport
+    from recorder.report.diff import diff_cassettes
+    from recorder.report.normalize import normalize_events
+    from recorder.validate.assertions import assert_conforms
+    from recorder.validate.findings import Finding, Severity
+    from recorder.validate.runner import (
         FileResult,
         RuleConfig,
         iter_findings,
@@ -56,10 +54,18 @@ if TYPE_CHECKING:
         validate_file,
         validate_paths,
     )
+    from recorder.validate.schemas import SchemaSet
+    from recorder.wire.sse import ServerSentEvent, SSEComment, SSEParser, encode_event, parse_bytes
 
 _HOMES: dict[str, tuple[str, ...]] = {
-    "recorder.sse": ("SSEComment", "SSEParser", "ServerSentEvent", "encode_event", "parse_bytes"),
-    "recorder.stream": ("ParsedStream", "parse_interaction"),
+    "recorder.wire.sse": (
+        "SSEComment",
+        "SSEParser",
+        "ServerSentEvent",
+        "encode_event",
+        "parse_bytes",
+    ),
+    "recorder.cassette.stream": ("ParsedStream", "parse_interaction"),
     "recorder.cassette": (
         "Cassette",
         "CassetteWriter",
@@ -79,8 +85,8 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "SSEError",
         "UsageError",
     ),
-    "recorder.findings": ("Finding", "Severity"),
-    "recorder.validate": (
+    "recorder.validate.findings": ("Finding", "Severity"),
+    "recorder.validate.runner": (
         "FileResult",
         "RuleConfig",
         "iter_findings",
@@ -89,18 +95,18 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "validate_paths",
     ),
     "recorder.profiles": ("Profile", "get_profile"),
-    "recorder.schemas": ("SchemaSet",),
-    "recorder.assertions": ("assert_conforms",),
-    "recorder.redaction": ("Redactor",),
-    "recorder.transport": ("AsyncRecordingTransport", "RecordingTransport"),
-    "recorder.proxy": ("RecordingProxy",),
-    "recorder.replay_server": ("ReplayServer",),
-    "recorder.replay_transport": ("AsyncReplayTransport", "ReplayTransport"),
-    "recorder.matching": ("Matcher",),
-    "recorder.faults": ("FaultSpec",),
-    "recorder.diff": ("diff_cassettes",),
-    "recorder.normalize": ("normalize_events",),
-    "recorder.importers": ("import_file",),
+    "recorder.validate.schemas": ("SchemaSet",),
+    "recorder.validate.assertions": ("assert_conforms",),
+    "recorder.record.redaction": ("Redactor",),
+    "recorder.record.transport": ("AsyncRecordingTransport", "RecordingTransport"),
+    "recorder.record.proxy": ("RecordingProxy",),
+    "recorder.replay.server": ("ReplayServer",),
+    "recorder.replay.transport": ("AsyncReplayTransport", "ReplayTransport"),
+    "recorder.replay.matching": ("Matcher",),
+    "recorder.replay.faults": ("FaultSpec",),
+    "recorder.report.diff": ("diff_cassettes",),
+    "recorder.report.normalize": ("normalize_events",),
+    "recorder.cassette.importers": ("import_file",),
 }
 _WHERE = {name: module for module, names in _HOMES.items() for name in names}
 

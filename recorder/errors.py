@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from recorder.findings import Finding
+    from recorder.validate.findings import Finding
 
 
 class RecorderError(Exception):

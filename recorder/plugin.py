@@ -23,7 +23,7 @@ the directory is ``fixtures/cassettes`` under the root directory unless ``--sse-
 ``sse_config["cassette_dir"]`` or the ``sse_cassette_dir`` ini option says otherwise. A cassette
 recorded by a test is validated against its contract when the test ends.
 
-Fixtures: ``sse_cassette`` (the ``recorder.modes.CassetteSession`` of the test),
+Fixtures: ``sse_cassette`` (the ``recorder.testing.modes.CassetteSession`` of the test),
 ``sse_transport`` / ``sse_async_transport`` (httpx transports, also usable with ``httpx2`` and
 so with ``openai``), ``sse_client`` / ``sse_async_client``, ``sse_base_url`` (a replay or
 recording server on 127.0.0.1 for network clients), ``sse_config`` (project defaults, to
@@ -49,7 +49,7 @@ import pytest
 if TYPE_CHECKING:
     import httpx
 
-    from recorder.modes import CassetteSession
+    from recorder.testing.modes import CassetteSession
 
 __all__ = [
     "CONFIG_KEYS",
@@ -62,7 +62,7 @@ _CASSETTE_SUFFIXES = (".jsonl", ".sse", ".cassette")
 T = TypeVar("T")
 
 
-#: The record modes (``recorder.modes.RecordMode``), listed here so that checking an option
+#: The record modes (``recorder.testing.modes.RecordMode``), listed here so that checking an option
 #: does not import httpx.
 RECORD_MODES = ("none", "once", "new_episodes", "all")
 #: Keyword arguments ``@pytest.mark.sse_cassette`` accepts (besides one positional name).
@@ -208,7 +208,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     resolved = file_path.resolve()
     if not any(resolved == root or root in resolved.parents for root in roots):
         return None
-    from recorder.cassette_items import CassetteFile
+    from recorder.testing.items import CassetteFile
 
     return CassetteFile.from_parent(parent, path=file_path)
 
@@ -276,7 +276,7 @@ def sse_cassette(
     request: pytest.FixtureRequest, sse_config: dict[str, Any]
 ) -> Iterator[CassetteSession]:
     """This test's cassette: transports, clients and a server URL that record or replay it."""
-    from recorder.modes import (
+    from recorder.testing.modes import (
         CassetteSession,
         MissingCassetteError,
         RecordedContractError,
@@ -388,7 +388,7 @@ def sse_base_url(sse_cassette: CassetteSession) -> str:
 def sse_snapshot(request: pytest.FixtureRequest) -> Any:
     """syrupy's ``snapshot`` with the SSE extension: ``assert stream == sse_snapshot``."""
     try:
-        from recorder.snapshot import SSESnapshotExtension
+        from recorder.testing.snapshot import SSESnapshotExtension
     except ImportError as error:
         missing = error.name or "syrupy"
     else:

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from recorder.cassette import Cassette, Chunk, Interaction, RecordedRequest, RecordedResponse
-from recorder.sse import encode_event
+from recorder.wire.sse import encode_event
 
 THREAD, RUN, ASSISTANT = "thread_1", "run_1", "asst_1"
 Events = list[list[Any]]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
 CASSETTES = FIXTURES / "cassettes"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from recorder.cassette import Cassette, Chunk, Interaction, RecordedRequest, RecordedResponse
-from recorder.sse import encode_event
+from recorder.wire.sse import encode_event
 
 
 def event_bytes(name: str, data: object, line_end: str = "\n") -> bytes:

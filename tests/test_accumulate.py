@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from recorder.accumulate import DeltaAccumulator, Pieces, accumulate, materialize, merge_delta
+from recorder.validate.accumulate import (
+    DeltaAccumulator,
+    Pieces,
+    accumulate,
+    materialize,
+    merge_delta,
+)
 
 
 def test_strings_concatenate_and_index_type_overwrite() -> None:

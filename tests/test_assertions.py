@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from recorder.assertions import as_cassette, assert_conforms, format_findings
 from recorder.cassette import load_cassette
+from recorder.cassette.stream import parse_interaction
 from recorder.errors import CassetteNotFoundError, ContractError, ProfileError
-from recorder.findings import Finding, Severity
-from recorder.sse import parse_bytes
-from recorder.stream import parse_interaction
+from recorder.validate.assertions import as_cassette, assert_conforms, format_findings
+from recorder.validate.findings import Finding, Severity
+from recorder.wire.sse import parse_bytes
 from tests.conftest import CASSETTES
 
 pytest_plugins = ["pytester"]
@@ -106,7 +106,7 @@ def test_format_findings_lines() -> None:
 def test_inside_a_test_the_failure_is_the_list(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_contract=f"""
-        from recorder.assertions import assert_conforms
+        from recorder.validate.assertions import assert_conforms
 
         def test_stream():
             assert_conforms({str(BROKEN)!r})

@@ -26,8 +26,8 @@ from recorder.cassette import (
     load_cassette,
     record_schema,
 )
+from recorder.cassette.resources import load_schema
 from recorder.errors import CassetteFormatError, CassetteNotFoundError
-from recorder.resources import load_schema
 from tests.conftest import CASSETTES, REPO
 
 EURO = "€".encode()  # three bytes: a chunk boundary can split it

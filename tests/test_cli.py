@@ -164,7 +164,7 @@ def test_closed_pipe_is_not_a_traceback() -> None:
 def test_huge_event_is_one_line_with_file_and_byte(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
-    from recorder.sse import DEFAULT_MAX_LINE_BYTES
+    from recorder.wire.sse import DEFAULT_MAX_LINE_BYTES
 
     body = tmp_path / "huge.sse"
     line = b"data: " + b"x" * DEFAULT_MAX_LINE_BYTES

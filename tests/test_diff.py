@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from recorder.cassette import Cassette, Chunk, RecordedRequest, load_cassette
-from recorder.diff import diff_cassettes, render_diff
-from recorder.sse import encode_event
+from recorder.report.diff import diff_cassettes, render_diff
+from recorder.wire.sse import encode_event
 from tests.conftest import CASSETTES
 
 REAL = CASSETTES / "real"

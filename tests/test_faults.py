@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from recorder.cassette import Cassette, load_cassette
 from recorder.errors import UsageError
-from recorder.faults import Fault, FaultSpec, Piece, rechunk
-from recorder.findings import Finding
-from recorder.replay import plan
-from recorder.sse import parse_bytes
+from recorder.replay.faults import Fault, FaultSpec, Piece, rechunk
+from recorder.replay.plan import plan
+from recorder.validate.findings import Finding
+from recorder.wire.sse import parse_bytes
 from tests.conftest import CASSETTES
 from tests.replay_streams import run_events, stream_cassette
 
@@ -292,8 +292,8 @@ def test_any_rechunking_of_any_recorded_chunking_keeps_bytes_and_events(
 def replayed(cassette_path: Path, spec: str, directory: Path) -> Cassette:
     """Replay every interaction with ``spec`` (through the in-process transport) and record
     what arrived with the recorder's own transport: the cassette a client would capture."""
-    from recorder.replay_transport import ReplayTransport
-    from recorder.transport import RecordingTransport
+    from recorder.record.transport import RecordingTransport
+    from recorder.replay.transport import ReplayTransport
 
     original = load_cassette(cassette_path)
     target = directory / "replayed.jsonl"
@@ -332,7 +332,7 @@ STREAMING = CASSETTES / "real" / "dotnet-streaming-run.jsonl"
 def test_each_contract_breaking_fault_is_reported_by_the_validator(
     path: Path, spec: str, rule: str, interaction: int, event: int | None, tmp_path: Path
 ) -> None:
-    from recorder.validate import validate_cassette
+    from recorder.validate.runner import validate_cassette
 
     assert not rules(validate_cassette(load_cassette(path)))
     findings = validate_cassette(replayed(path, spec, tmp_path), profile="assistants")
@@ -343,7 +343,7 @@ def test_each_contract_breaking_fault_is_reported_by_the_validator(
 
 @pytest.mark.parametrize("spec", ["rechunk=1", "rechunk=5", "stall=20@3"])
 def test_rechunk_and_stall_change_nothing_the_validator_sees(spec: str, tmp_path: Path) -> None:
-    from recorder.validate import validate_cassette
+    from recorder.validate.runner import validate_cassette
 
     for number, path in enumerate((REAL, STREAMING)):
         original = load_cassette(path)

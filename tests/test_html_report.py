@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from recorder.cassette import Cassette, Chunk, Interaction, RecordedRequest, load_cassette
-from recorder.html_report import render_report
-from recorder.validate import validate_cassette
+from recorder.report.html import render_report
+from recorder.validate.runner import validate_cassette
 from tests.conftest import CASSETTES
 
 EVIL = "</script><img src=x onerror=\"document.title='pwned'\"><b>bold</b>"

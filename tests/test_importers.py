@@ -14,10 +14,10 @@ import pytest
 import vcr
 
 from recorder.cassette import RecordedRequest
+from recorder.cassette.importers import detect_format, import_bytes, import_file
+from recorder.cassette.stream import parse_interaction
 from recorder.errors import CassetteFormatError, CassetteNotFoundError, UsageError
-from recorder.importers import detect_format, import_bytes, import_file
-from recorder.serving import BackgroundServer
-from recorder.stream import parse_interaction
+from recorder.net.serving import BackgroundServer
 
 BODY = (
     b'event: thread.run.created\ndata: {"id":"run_Abc123","status":"queued"}\n\n'

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from recorder.lifecycle import Enclosure, LifecycleSpec, LifecycleTracker
 from recorder.profiles.assistants import ENCLOSURES, LIFECYCLES
+from recorder.validate.lifecycle import Enclosure, LifecycleSpec, LifecycleTracker
 
 # A made-up profile (Responses-like names) to show a new profile only adds data.
 ITEM = LifecycleSpec(

@@ -9,7 +9,7 @@ import pytest
 
 from recorder.cassette import Cassette, RecordedRequest, load_cassette
 from recorder.errors import UsageError
-from recorder.matching import InteractionQueue, Match, Matcher, NoMatch
+from recorder.replay.matching import InteractionQueue, Match, Matcher, NoMatch
 from tests.conftest import CASSETTES
 from tests.replay_streams import json_interaction, stream_cassette
 

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from recorder.cassette import load_cassette
-from recorder.normalize import Normalizer, normalize_events
-from recorder.sse import ServerSentEvent, parse_bytes
-from recorder.stream import parse_interaction
+from recorder.cassette.stream import parse_interaction
+from recorder.report.normalize import Normalizer, normalize_events
+from recorder.wire.sse import ServerSentEvent, parse_bytes
 from tests.conftest import CASSETTES
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from recorder.cli import main
-from recorder.payload import MAX_DEPTH, decode, too_deep
+from recorder.wire.payload import MAX_DEPTH, decode, too_deep
 
 
 def nested(levels: int) -> str:

@@ -23,8 +23,8 @@ import httpcore  # noqa: F401
 import pytest
 
 from recorder.cassette import Chunk, load_cassette
-from recorder.replay_server import ReplayServer
-from recorder.serving import BackgroundServer
+from recorder.net.serving import BackgroundServer
+from recorder.replay.server import ReplayServer
 from tests.conftest import CASSETTES
 
 pytest_plugins = ["pytester"]
@@ -290,7 +290,7 @@ def test_match_on_decides_what_counts_as_recorded(pytester: pytest.Pytester) -> 
 
 def test_a_recorded_404_is_replayed_not_counted_as_a_miss(tmp_path: Path) -> None:
     from recorder.cassette import Cassette, Interaction, RecordedRequest, RecordedResponse
-    from recorder.modes import CassetteSession, RecordMode
+    from recorder.testing.modes import CassetteSession, RecordMode
 
     # A 404 recorded from an sse-recorder replay server: the same body as a miss.
     body = (
@@ -320,8 +320,8 @@ def test_new_episodes_async_takes_a_streamed_upload() -> None:
 
     import httpx
 
-    from recorder.modes import AsyncEpisodeTransport
-    from recorder.replay_transport import AsyncReplayTransport
+    from recorder.replay.transport import AsyncReplayTransport
+    from recorder.testing.modes import AsyncEpisodeTransport
 
     replay = AsyncReplayTransport(RUN, instant=True)
     episodes = AsyncEpisodeTransport(replay, replay, replay.replayer.queue.knows)
@@ -517,7 +517,8 @@ def test_plugin_import_does_not_load_heavy_modules(pytester: pytest.Pytester) ->
         sys.executable,
         "-c",
         "import sys, recorder.plugin; "
-        "print(sorted(m for m in ('httpx', 'syrupy', 'recorder.modes', 'recorder.validate') "
+        "print(sorted(m for m in ('httpx', 'syrupy', 'recorder.testing.modes', "
+        "'recorder.validate.runner') "
         "if m in sys.modules))",
     )
     assert result.stdout.lines[-1] == "[]"

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 
 from recorder.cassette import RecordedRequest
 from recorder.errors import ProfileError
-from recorder.findings import Severity
 from recorder.profiles import get_profile, profile_names
 from recorder.profiles.assistants import RULES
-from recorder.validate import RuleConfig, validate_cassette
+from recorder.validate.findings import Severity
+from recorder.validate.runner import RuleConfig, validate_cassette
 from tests.assistants_streams import (
     CREATE_RUN,
     CREATE_THREAD_AND_RUN,

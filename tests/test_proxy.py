@@ -19,9 +19,9 @@ import pytest
 from recorder.cassette import Cassette, Interaction, load_cassette
 from recorder.cli import main
 from recorder.errors import CassetteFormatError
-from recorder.proxy import SERVER_OPTIONS, RecordingProxy, cassette_name
-from recorder.redaction import Redactor
-from recorder.serving import BackgroundServer
+from recorder.net.serving import BackgroundServer
+from recorder.record.proxy import SERVER_OPTIONS, RecordingProxy, cassette_name
+from recorder.record.redaction import Redactor
 from tests.conftest import CASSETTES, REPO
 from tests.upstream import Script, Upstream, module_upstream, reset_server
 

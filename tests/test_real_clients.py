@@ -20,10 +20,10 @@ import pytest
 from openai import AssistantEventHandler
 
 from recorder.cassette import Interaction, load_cassette
-from recorder.replay_server import ReplayServer
-from recorder.replay_transport import ReplayTransport
-from recorder.serving import BackgroundServer
-from recorder.sse import parse_bytes
+from recorder.net.serving import BackgroundServer
+from recorder.replay.server import ReplayServer
+from recorder.replay.transport import ReplayTransport
+from recorder.wire.sse import parse_bytes
 from tests.conftest import CASSETTES
 
 TOOL_CALL = CASSETTES / "real" / "dotnet-tool-call-then-submit.jsonl"

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from recorder.cassette import Cassette, RecordedRequest
-from recorder.recording import CassetteRecorder, outcome_of
-from recorder.redaction import Redactor
+from recorder.record.recorder import CassetteRecorder, outcome_of
+from recorder.record.redaction import Redactor
 
 REQUEST = RecordedRequest(
     method="POST",

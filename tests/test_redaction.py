@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recorder.cassette import Cassette, Chunk, Interaction, RecordedRequest, RecordedResponse
-from recorder.redaction import MARKER, MAX_HELD, OVERLAP, ChunkRedactor, Redactor
+from recorder.record.redaction import MARKER, MAX_HELD, OVERLAP, ChunkRedactor, Redactor
 from tests.conftest import CASSETTES
 
 

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from recorder.cassette import Cassette, load_cassette
-from recorder.replay_server import ReplayServer
-from recorder.serving import BackgroundServer
+from recorder.net.serving import BackgroundServer
+from recorder.replay.server import ReplayServer
 from tests.conftest import CASSETTES
 from tests.replay_streams import json_interaction, raw_request, run_events, stream_cassette
 
@@ -203,7 +203,7 @@ def test_error_event_fault_payload_is_json(chunked: Path) -> None:
 
 
 def test_recording_the_replay_gives_back_the_same_bytes_and_chunks(tmp_path: Path) -> None:
-    from recorder.transport import RecordingTransport
+    from recorder.record.transport import RecordingTransport
 
     # Chunks 80 ms apart, so each one arrives in its own read on the client's side.
     original = stream_cassette(run_events(4), gap=0.08, split=90)

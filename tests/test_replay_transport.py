@@ -11,7 +11,7 @@ import pytest
 
 from recorder.cassette import load_cassette
 from recorder.errors import UsageError
-from recorder.replay_transport import AsyncReplayTransport, ReplayTransport
+from recorder.replay.transport import AsyncReplayTransport, ReplayTransport
 from tests.conftest import CASSETTES
 from tests.replay_streams import stream_cassette
 
@@ -148,7 +148,7 @@ def test_bad_arguments_fail_at_construction() -> None:
 
 
 def test_recording_through_the_replay_transport_gives_back_the_cassette(tmp_path: Path) -> None:
-    from recorder.transport import RecordingTransport
+    from recorder.record.transport import RecordingTransport
 
     original = load_cassette(TOOL_CALL)
     replay = ReplayTransport(original, instant=True, faults="rechunk=100")

@@ -8,9 +8,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from recorder.findings import Finding, Severity
-from recorder.reports import render, render_json, render_junit, render_text, use_colour
-from recorder.validate import FileResult
+from recorder.report.formats import render, render_json, render_junit, render_text, use_colour
+from recorder.validate.findings import Finding, Severity
+from recorder.validate.runner import FileResult
 
 BAD = Finding(
     "M1",

@@ -18,13 +18,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recorder.cassette import RecordedRequest, load_cassette
+from recorder.cassette.resources import schemas_root
+from recorder.cassette.stream import parse_interaction
 from recorder.errors import ProfileError
-from recorder.findings import Severity
-from recorder.resources import schemas_root
-from recorder.schemas import SchemaIssue, SchemaSet, infer_version, profile_versions, profiles
-from recorder.sse import parse_bytes
-from recorder.stream import parse_interaction
-from tests.conftest import CASSETTES, SHARED, shared_path
+from recorder.validate.findings import Severity
+from recorder.validate.schemas import (
+    SchemaIssue,
+    SchemaSet,
+    infer_version,
+    profile_versions,
+    profiles,
+)
+from recorder.wire.sse import parse_bytes
+from tests.conftest import CASSETTES, REAL_STREAMS, shared_path
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 RUN_EVENTS = [
@@ -671,10 +677,8 @@ def test_infer_version_of_an_unknown_profile() -> None:
 
 
 def real_captures() -> list[str]:
-    """The Assistants captures SOURCES.md marks real (a placeholder when ../shared is absent)."""
-    provenance = SHARED / "real-streams" / "provenance.jsonl"
-    if not provenance.exists():
-        return ["(../shared absent)"]
+    """The Assistants captures SOURCES.md marks real."""
+    provenance = REAL_STREAMS / "provenance.jsonl"
     names = []
     for line in provenance.read_text().splitlines():
         entry = json.loads(line)

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from recorder.serving import BackgroundServer, bind_socket
+from recorder.net.serving import BackgroundServer, bind_socket
 
 
 async def hello(scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from recorder.cassette import Cassette, load_cassette
-from recorder.snapshot import normalize_for_snapshot, render_snapshot
-from recorder.sse import parse_bytes
+from recorder.testing.snapshot import normalize_for_snapshot, render_snapshot
+from recorder.wire.sse import parse_bytes
 from tests.conftest import CASSETTES
 
 pytest_plugins = ["pytester"]
@@ -148,7 +148,7 @@ def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pyte
 SNAPSHOT_TEST = """
 from pathlib import Path
 
-from recorder.snapshot import SSEFoldedSnapshotExtension
+from recorder.testing.snapshot import SSEFoldedSnapshotExtension
 
 
 def test_stream(sse_snapshot):

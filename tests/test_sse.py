@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recorder.sse import ServerSentEvent, SSEParser, encode_event, parse_bytes
-from tests.conftest import SHARED, shared_path
+from recorder.wire.sse import ServerSentEvent, SSEParser, encode_event, parse_bytes
+from tests.conftest import SSE_VECTORS, shared_path
 
 
 def feed_all(chunks: list[bytes]) -> tuple[list[ServerSentEvent], SSEParser]:
@@ -24,9 +24,7 @@ def simple(events: list[ServerSentEvent]) -> list[tuple[str, str, str, int | Non
 
 
 def _vectors() -> list[dict[str, object]]:
-    path = SHARED / "sse-vectors" / "vectors.json"
-    if not path.exists():
-        return []
+    path = SSE_VECTORS / "vectors.json"
     return list(json.loads(path.read_text(encoding="utf-8"))["vectors"])
 
 

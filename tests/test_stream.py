@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from recorder.cassette import Chunk, Interaction, RecordedRequest
-from recorder.stream import parse_interaction
+from recorder.cassette.stream import parse_interaction
 
 
 def test_events_carry_the_time_of_the_chunk_that_completed_them() -> None:

@@ -7,9 +7,9 @@ import io
 import pytest
 
 from recorder.cassette import Cassette, Chunk, Interaction, RecordedRequest, load_cassette
-from recorder.findings import Finding, Severity
-from recorder.sse import ServerSentEvent
-from recorder.timeline import Style, render_raw, render_timeline, summarize, use_colour
+from recorder.report.timeline import Style, render_raw, render_timeline, summarize, use_colour
+from recorder.validate.findings import Finding, Severity
+from recorder.wire.sse import ServerSentEvent
 from tests.conftest import CASSETTES
 
 

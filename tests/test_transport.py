@@ -14,9 +14,9 @@ from httpx_sse import connect_sse
 from openai import AssistantEventHandler
 
 from recorder.cassette import Cassette, load_cassette
-from recorder.redaction import Redactor
-from recorder.sse import parse_bytes
-from recorder.transport import AsyncRecordingTransport, RecordingTransport
+from recorder.record.redaction import Redactor
+from recorder.record.transport import AsyncRecordingTransport, RecordingTransport
+from recorder.wire.sse import parse_bytes
 from tests.conftest import CASSETTES
 from tests.upstream import Script, Upstream, module_upstream, reset_server
 

@@ -11,11 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recorder.cassette import Cassette, Chunk, Interaction, RecordedRequest, RecordedResponse
+from recorder.cassette.stream import parse_interaction
 from recorder.errors import CassetteNotFoundError, ProfileError
-from recorder.findings import Severity
-from recorder.sse import ServerSentEvent, encode_event
-from recorder.stream import parse_interaction
-from recorder.validate import (
+from recorder.validate.findings import Severity
+from recorder.validate.runner import (
     FileResult,
     RuleConfig,
     iter_findings,
@@ -23,6 +22,7 @@ from recorder.validate import (
     validate_file,
     validate_paths,
 )
+from recorder.wire.sse import ServerSentEvent, encode_event
 from tests.assistants_streams import CREATE_RUN, body, message_run
 from tests.conftest import CASSETTES, shared_path
 
@@ -214,7 +214,7 @@ def test_a_cut_stream_reports_where_and_how_it_ended() -> None:
 def test_raw_files_stream_in_blocks_with_the_same_findings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import recorder.validate as module
+    import recorder.validate.runner as module
 
     events = message_run()
     events[8][1]["delta"]["content"][0]["text"]["value"] = "LO"
@@ -231,7 +231,7 @@ def test_raw_files_stream_in_blocks_with_the_same_findings(
 def test_lines_between_events_are_checked_whatever_the_chunking(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import recorder.validate as module
+    import recorder.validate.runner as module
 
     data = body(message_run())
     marker = data.index(b"event: thread.message.delta")
@@ -278,8 +278,8 @@ def test_field_lines_without_a_colon_between_events(block: bytes, message: str |
 def test_a_long_stretch_without_events_is_not_kept_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import recorder.framing as framing
-    import recorder.validate as module
+    import recorder.validate.framing as framing
+    import recorder.validate.runner as module
 
     kept: list[int] = []
     add = framing.BetweenEvents.add
@@ -306,7 +306,7 @@ def test_a_long_stretch_without_events_is_not_kept_whole(
 def test_an_unparseable_interaction_is_named_in_the_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from recorder.sse import SSEParser
+    from recorder.wire.sse import SSEParser
 
     short_lines = {"keep_comments": True, "max_line_bytes": 1000}
     monkeypatch.setattr(SSEParser.__init__, "__kwdefaults__", short_lines)

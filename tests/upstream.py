@@ -1,7 +1,7 @@
 """A scriptable upstream for tests: real sockets, real gaps, real faults.
 
 ``Upstream`` is an ASGI app serving ``Script`` responses by ``(METHOD, path)``, run on
-127.0.0.1 with ``recorder.serving.BackgroundServer``:
+127.0.0.1 with ``recorder.net.serving.BackgroundServer``:
 
     upstream = Upstream({("POST", "/v1/threads/runs"): Script.from_cassette(path)})
     with upstream.serve() as server:
@@ -52,7 +52,7 @@ import httpcore2  # noqa: F401
 import pytest
 
 from recorder.cassette import load_cassette
-from recorder.serving import BackgroundServer
+from recorder.net.serving import BackgroundServer
 
 SSE_HEADERS = (("content-type", "text/event-stream; charset=utf-8"), ("cache-control", "no-cache"))
 

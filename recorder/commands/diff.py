@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from recorder.diff import diff_cassettes, render_diff
+    from recorder.report.diff import diff_cassettes, render_diff
 
     left = load_cassette(args.a)
     right = load_cassette(args.b)

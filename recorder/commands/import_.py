@@ -56,8 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from recorder.cassette.importers import import_bytes, import_file
     from recorder.commands.redact import build_redactor
-    from recorder.importers import import_bytes, import_file
 
     output = Path(args.output)
     if output.is_dir():  # else the temporary file would be written beside it, in its parent

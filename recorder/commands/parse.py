@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from recorder.cassette.stream import parse_interaction
 from recorder.commands._inputs import load_all, located
-from recorder.stream import parse_interaction
 
 NAME = "parse"
 HELP = "print the events of a cassette or .sse body as JSON lines (with byte offsets and times)"

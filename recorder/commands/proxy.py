@@ -43,8 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from urllib.parse import urlsplit
 
-    from recorder.proxy import SERVER_OPTIONS, RecordingProxy, stderr_log
-    from recorder.serving import serve_forever
+    from recorder.net.serving import serve_forever
+    from recorder.record.proxy import SERVER_OPTIONS, RecordingProxy, stderr_log
 
     upstream = urlsplit(args.upstream)
     if upstream.scheme not in ("http", "https") or not upstream.netloc:

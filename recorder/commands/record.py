@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from recorder.errors import UsageError
 
 if TYPE_CHECKING:
-    from recorder.redaction import Redactor
+    from recorder.record.redaction import Redactor
 
 NAME = "record"
 HELP = "send one request, print the body as it arrives and record it to a cassette"
@@ -59,7 +59,7 @@ def check_timeout(seconds: float | None) -> None:
 
 def redactor_from(args: argparse.Namespace) -> Redactor:
     """The ``Redactor`` the redaction options ask for."""
-    from recorder.redaction import Redactor
+    from recorder.record.redaction import Redactor
 
     for pattern in args.body_redact:
         try:  # compiled as the Redactor compiles it: a bytes regex (r"\u0041" is not one)
@@ -207,7 +207,7 @@ def _record(
     import httpx
 
     from recorder.cassette import load_cassette
-    from recorder.transport import RecordingTransport
+    from recorder.record.transport import RecordingTransport
 
     transport = RecordingTransport(
         args.output,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from recorder.errors import UsageError
 
 if TYPE_CHECKING:
-    from recorder.redaction import Redactor
+    from recorder.record.redaction import Redactor
 
 NAME = "redact"
 HELP = "apply the redaction rules (credential headers, key-like query values, regexes) in place"
@@ -55,7 +55,7 @@ def build_redactor(
     headers: Sequence[str], query: Sequence[str], body_regexes: Sequence[str]
 ) -> Redactor:
     """The default rules plus the command line's extra names and patterns."""
-    from recorder.redaction import Redactor
+    from recorder.record.redaction import Redactor
 
     for pattern in body_regexes:
         try:

@@ -32,8 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from recorder.commands._inputs import load_all, located
     from recorder.errors import UsageError
-    from recorder.findings import Finding
-    from recorder.html_report import render_report
+    from recorder.report.html import render_report
+    from recorder.validate.findings import Finding
 
     output = Path(args.output)
     if output.is_dir():  # else the temporary file would be written beside it, in its parent
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         if args.no_validate:
             findings.append([])
             continue
-        from recorder.validate import validate_cassette
+        from recorder.validate.runner import validate_cassette
 
         with located(cassette.path):
             findings.append(validate_cassette(cassette, profile=args.profile, strict=args.strict))

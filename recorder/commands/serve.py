@@ -61,8 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from recorder.replay_server import ReplayServer
-    from recorder.serving import serve_forever
+    from recorder.net.serving import serve_forever
+    from recorder.replay.server import ReplayServer
 
     app = ReplayServer(
         args.paths, speed=args.speed, instant=args.instant, faults=args.fault, matcher=args.match

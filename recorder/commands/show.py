@@ -45,8 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from recorder.findings import Finding
-    from recorder.timeline import Style, render_raw, render_timeline, use_colour
+    from recorder.report.timeline import Style, render_raw, render_timeline, use_colour
+    from recorder.validate.findings import Finding
 
     style = Style(use_colour(sys.stdout, args.colour))
     out = sys.stdout
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             findings: list[Finding] = []
             if not args.no_validate:
-                from recorder.validate import validate_cassette
+                from recorder.validate.runner import validate_cassette
 
                 with located(cassette.path):
                     findings = validate_cassette(cassette, profile=args.profile, strict=args.strict)

@@ -89,8 +89,8 @@ class _Progress:
 def run(args: argparse.Namespace) -> int:
     from recorder.cassette import iter_cassette_paths
     from recorder.errors import UsageError
-    from recorder.reports import render, use_colour
-    from recorder.validate import RuleConfig, validate_paths
+    from recorder.report.formats import render, use_colour
+    from recorder.validate.runner import RuleConfig, validate_paths
 
     if args.list_rules:
         from recorder.profiles import get_profile

@@ -1,9 +1,9 @@
 """Profiles: the contracts a stream can be checked against.
 
 A profile is data plus small rules: its JSON Schemas live in ``schemas/<schema_profile>/``, its
-lifecycles are :class:`recorder.lifecycle.LifecycleSpec` values, and its rules are functions
-that yield findings. Each profile is a module in this package that defines ``PROFILE``; they
-are discovered by name, so adding one (OpenAI Responses, Anthropic Messages...) adds a module
+lifecycles are :class:`recorder.validate.lifecycle.LifecycleSpec` values, and its rules are
+functions that yield findings. Each profile is a module in this package that defines
+``PROFILE``; they are discovered by name, so adding one (OpenAI Responses, Anthropic Messages...) adds a module
 and schema files and touches nothing else.
 """
 
@@ -18,12 +18,12 @@ from functools import cache
 from typing import TYPE_CHECKING, Protocol
 
 from recorder.errors import ProfileError
-from recorder.findings import Finding, Severity
-from recorder.lifecycle import Enclosure, LifecycleSpec
+from recorder.validate.findings import Finding, Severity
+from recorder.validate.lifecycle import Enclosure, LifecycleSpec
 
 if TYPE_CHECKING:
     from recorder.cassette import RecordedRequest
-    from recorder.sse import ServerSentEvent
+    from recorder.wire.sse import ServerSentEvent
 
 __all__ = [
     "Endpoint",

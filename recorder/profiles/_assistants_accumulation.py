@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from recorder.accumulate import DeltaAccumulator, Pieces, materialize, merge_delta
+from recorder.validate.accumulate import DeltaAccumulator, Pieces, materialize, merge_delta
 
 if TYPE_CHECKING:
-    from recorder.findings import Finding
     from recorder.profiles._assistants_checker import AssistantsChecker
+    from recorder.validate.findings import Finding
 
 __all__ = [
     "MessageParts",

@@ -11,9 +11,6 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from recorder.findings import Finding, Severity
-from recorder.lifecycle import LifecycleTracker
-from recorder.payload import MAX_DEPTH, too_deep
 from recorder.profiles import StreamSetup
 from recorder.profiles._assistants_accumulation import MessageParts
 from recorder.profiles._schema_gate import SchemaGate, excerpt_of
@@ -31,7 +28,10 @@ from recorder.profiles.assistants import (
     Carry,
     StepState,
 )
-from recorder.sse import ServerSentEvent
+from recorder.validate.findings import Finding, Severity
+from recorder.validate.lifecycle import LifecycleTracker
+from recorder.wire.payload import MAX_DEPTH, too_deep
+from recorder.wire.sse import ServerSentEvent
 
 __all__ = ["AssistantsChecker"]
 

@@ -12,7 +12,6 @@ import json
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from recorder.findings import Severity
 from recorder.profiles._assistants_accumulation import (
     MessageParts,
     check_message_final,
@@ -39,10 +38,11 @@ from recorder.profiles.assistants import (
     SUBMIT,
     StepState,
 )
+from recorder.validate.findings import Severity
 
 if TYPE_CHECKING:
-    from recorder.findings import Finding
     from recorder.profiles._assistants_checker import AssistantsChecker
+    from recorder.validate.findings import Finding
 
 __all__ = ["ROUTES", "rule_s_opening"]
 

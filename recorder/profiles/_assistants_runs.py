@@ -23,8 +23,8 @@ from recorder.profiles.assistants import (
 )
 
 if TYPE_CHECKING:
-    from recorder.findings import Finding
     from recorder.profiles._assistants_checker import AssistantsChecker
+    from recorder.validate.findings import Finding
 
 __all__ = [
     "rule_e1",

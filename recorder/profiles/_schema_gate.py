@@ -2,7 +2,7 @@
 
 A stream says its version in a request header or, for a raw body, only through the shape of
 its payloads; the first payloads wait (a few at most) until one is decisive. On the common
-valid path a check costs one Rust call (``recorder.schemas``).
+valid path a check costs one Rust call (``recorder.validate.schemas``).
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from recorder.findings import Finding
 from recorder.profiles import StreamSetup
-from recorder.sse import ServerSentEvent
+from recorder.validate.findings import Finding
+from recorder.wire.sse import ServerSentEvent
 
 __all__ = ["SchemaGate", "excerpt_of"]
 
@@ -53,7 +53,7 @@ class SchemaGate:
             self._decide([])
 
     def _decide(self, payloads: list[Any]) -> None:
-        from recorder.schemas import SchemaSet, infer_version
+        from recorder.validate.schemas import SchemaSet, infer_version
 
         version = infer_version(self.profile, self.setup.request, payloads)
         self.schemas = SchemaSet.load(self.profile, version)

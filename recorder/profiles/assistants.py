@@ -6,7 +6,7 @@ from the checker (``index``, ``ev``, ``name``, ``suffix``, ``payload``):
 
 - ``_assistants_runs``: R1-R6, E1, E3 and the thread event;
 - ``_assistants_rules``: F4, S1-S3 openings, P1-P5, M1-M4, and which rules see which event;
-- ``_assistants_accumulation``: A1-A5 (delta folding from ``recorder.accumulate``);
+- ``_assistants_accumulation``: A1-A5 (delta folding from ``recorder.validate.accumulate``);
 - ``_assistants_checker``: ``AssistantsChecker``, the per-stream state and the F1-F3 framing.
 """
 
@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from recorder.accumulate import DeltaAccumulator
-from recorder.findings import Severity
-from recorder.lifecycle import Enclosure, LifecycleSpec
 from recorder.profiles import Endpoint, Profile, Rule, StreamChecker, StreamSetup
+from recorder.validate.accumulate import DeltaAccumulator
+from recorder.validate.findings import Severity
+from recorder.validate.lifecycle import Enclosure, LifecycleSpec
 
 __all__ = ["PROFILE", "RULES", "Carry", "StepState"]
 

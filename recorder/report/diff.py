@@ -7,7 +7,7 @@ the text is cut into deltas change every time. ``diff_cassettes`` therefore comp
 2. the event names, aligned like ``difflib`` aligns lines, so an inserted, missing or moved
    event is reported once instead of shifting every later comparison;
 3. the payloads of aligned events, path by path (``$.delta.content[0].type``), after ids and
-   timestamps were replaced by stable placeholders (``recorder.normalize``);
+   timestamps were replaced by stable placeholders (``recorder.report.normalize``);
 4. the final text accumulated from the deltas of each message or tool call.
 
 With ``exact=True`` nothing is normalized and delta fragments are compared one by one.
@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from recorder.accumulate import DeltaAccumulator
 from recorder.cassette import Cassette, Interaction
-from recorder.normalize import Normalizer
-from recorder.payload import decode
-from recorder.sse import ServerSentEvent
-from recorder.stream import parse_interaction
-from recorder.timeline import delta_text, printable
+from recorder.cassette.stream import parse_interaction
+from recorder.report.normalize import Normalizer
+from recorder.report.timeline import delta_text, printable
+from recorder.validate.accumulate import DeltaAccumulator
+from recorder.wire.payload import decode
+from recorder.wire.sse import ServerSentEvent
 
 __all__ = ["Difference", "diff_cassettes", "diff_events", "diff_interactions", "render_diff"]
 
@@ -130,7 +130,7 @@ def _final_values(events: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """What the deltas of each object accumulate to, keyed by event name and object id.
 
     Assistants-style deltas (``{"id", "delta": {...}}``) are folded the way the official
-    clients fold them (``recorder.accumulate``); other text deltas (Responses, Chat
+    clients fold them (``recorder.validate.accumulate``); other text deltas (Responses, Chat
     Completions, Anthropic) are concatenated.
     """
     folded: dict[str, DeltaAccumulator] = {}
@@ -451,7 +451,7 @@ def render_diff(
     """Text lines for a terminal or a pipe: a header, one line per difference, a summary.
 
     Control characters and lone surrogates from the streams or file names are escaped
-    (``recorder.timeline.printable``).
+    (``recorder.report.timeline.printable``).
     """
     yield printable(f"A: {a_name}")
     yield printable(f"B: {b_name}")

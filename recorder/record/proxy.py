@@ -1,7 +1,7 @@
 """The recording reverse proxy: any client in any language records by changing its base URL.
 
 ``RecordingProxy(upstream, directory)`` is a plain ASGI app (run it with
-``recorder.serving``; ``sse-recorder proxy`` does). Every request is forwarded to
+``recorder.net.serving``; ``sse-recorder proxy`` does). Every request is forwarded to
 ``upstream`` + its path and query; every response chunk goes back to the client the moment it
 arrives (no buffering; asyncio sockets have Nagle off) and is recorded, redacted, with its
 arrival time, to its own cassette in ``directory``: ``0001-POST-threads-runs.jsonl``
@@ -39,10 +39,10 @@ from typing import Any
 
 import httpx
 
-from recorder.asgi import HOP_BY_HOP, Receive, Scope, Send, read_body, request_from_scope
 from recorder.cassette import RecordedRequest
-from recorder.recording import CassetteRecorder, InteractionRecording, outcome_of
-from recorder.redaction import Redactor
+from recorder.net.asgi import HOP_BY_HOP, Receive, Scope, Send, read_body, request_from_scope
+from recorder.record.recorder import CassetteRecorder, InteractionRecording, outcome_of
+from recorder.record.redaction import Redactor
 
 __all__ = ["SERVER_OPTIONS", "RecordingProxy", "cassette_name"]
 

@@ -34,7 +34,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from recorder.cassette import Cassette, Interaction, RecordedRequest
 from recorder.errors import UsageError
-from recorder.redaction import Redactor
+from recorder.record.redaction import Redactor
 
 __all__ = ["DEFAULT_MATCH", "Candidate", "InteractionQueue", "Match", "Matcher", "NoMatch"]
 

@@ -17,8 +17,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from recorder.payload import decode
-from recorder.sse import ServerSentEvent
+from recorder.wire.payload import decode
+from recorder.wire.sse import ServerSentEvent
 
 __all__ = ["Normalizer", "normalize_events"]
 

@@ -1,7 +1,7 @@
 """How a payload that fails its schema is explained: JSON paths, messages, undocumented fields.
 
-Kept apart from ``recorder.schemas`` (which loads profiles and runs the fast checks) because
-none of this runs on the valid path. Everything here works on dereferenced schemas (no
+Kept apart from ``recorder.validate.schemas`` (which loads profiles and runs the fast checks)
+because none of this runs on the valid path. Everything here works on dereferenced schemas (no
 ``$ref`` left) and knows nothing of any profile.
 """
 

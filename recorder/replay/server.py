@@ -4,7 +4,7 @@
 >>> with BackgroundServer(app) as server:                          # doctest: +SKIP
 ...     openai.OpenAI(base_url=server.url + "/v1", api_key="x")
 
-Every request is answered from the cassettes loaded at startup (``recorder.replay.Replayer``):
+Every request is answered from the cassettes loaded at startup (``recorder.replay.plan.Replayer``):
 request paths are only compared, never opened. The body is written chunk by chunk exactly as
 recorded (never re-encoded through an SSE library), each chunk at its planned time measured on
 a monotonic clock from the request's arrival. Each response runs in its own task, and a client
@@ -17,11 +17,11 @@ import asyncio
 import logging
 import time
 
-from recorder.asgi import Receive, Scope, read_body, request_from_scope
-from recorder.asgi import Send as SendMessage
-from recorder.faults import FaultSpec
-from recorder.matching import Matcher
-from recorder.replay import CassetteSource, Replayer, ReplayPlan
+from recorder.net.asgi import Receive, Scope, read_body, request_from_scope
+from recorder.net.asgi import Send as SendMessage
+from recorder.replay.faults import FaultSpec
+from recorder.replay.matching import Matcher
+from recorder.replay.plan import CassetteSource, Replayer, ReplayPlan
 
 __all__ = ["ReplayServer"]
 
@@ -46,7 +46,8 @@ class ReplayServer:
     """ASGI app replaying ``cassettes`` (a cassette, paths to files or directories, or a list).
 
     ``speed`` scales recorded timing (2.0: twice as fast), ``instant`` drops it; ``faults`` is
-    a fault spec (``recorder.faults``); ``matcher`` a match spec (``recorder.matching``).
+    a fault spec (``recorder.replay.faults``); ``matcher`` a match spec
+    (``recorder.replay.matching``).
     """
 
     def __init__(

@@ -14,7 +14,7 @@
   ``deflate``, recorded without ``decode_compressed_response``) is decompressed.
 - **raw** ``.sse`` bodies: one interaction, one chunk.
 
-Every import goes through the redaction rules (``recorder.redaction``): a HAR file holds the
+Every import goes through the redaction rules (``recorder.record.redaction``): a HAR file holds the
 browser's cookies and ``Authorization`` headers, and those never reach a cassette.
 
 Formats are recognised by content (``detect_format``); a file extension is only a hint.
@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 from recorder.cassette import Cassette, Chunk, Interaction, RecordedRequest, RecordedResponse
 from recorder.errors import CassetteFormatError, CassetteNotFoundError, UsageError
-from recorder.redaction import Redactor
+from recorder.record.redaction import Redactor
 
 __all__ = [
     "FORMATS",

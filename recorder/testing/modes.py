@@ -20,13 +20,13 @@ from typing import Any
 
 import httpx
 
-from recorder.asgi import Message, read_body, request_from_scope
 from recorder.cassette import Cassette, RecordedRequest, load_cassette
 from recorder.errors import UsageError
-from recorder.matching import NoMatch
-from recorder.replay import Replayer
-from recorder.replay_transport import AsyncReplayTransport, ReplayTransport, recorded_request
-from recorder.transport import AsyncRecordingTransport, RecordingTransport
+from recorder.net.asgi import Message, read_body, request_from_scope
+from recorder.record.transport import AsyncRecordingTransport, RecordingTransport
+from recorder.replay.matching import NoMatch
+from recorder.replay.plan import Replayer
+from recorder.replay.transport import AsyncReplayTransport, ReplayTransport, recorded_request
 
 __all__ = [
     "AsyncEpisodeTransport",
@@ -82,7 +82,7 @@ class CassetteSession:
     instant: bool = True
     #: How to rerun this test to record the cassette (shown when it is missing).
     record_hint: str = ""
-    #: Which request fields must match a recording (``recorder.matching``; default
+    #: Which request fields must match a recording (``recorder.replay.matching``; default
     #: ``method,path``).
     match_on: str | None = None
     recording: bool = field(init=False)
@@ -185,14 +185,14 @@ class CassetteSession:
     def base_url(self) -> str:
         """Start a server on 127.0.0.1 that replays the cassette, or records through to the
         upstream (``new_episodes``: replays what it has, records the rest); return its URL."""
-        from recorder.serving import BackgroundServer
+        from recorder.net.serving import BackgroundServer
 
         options: dict[str, Any] = {}
         app: Any
         if not self.recording:
             app = self._replay_app()
         else:
-            from recorder.proxy import SERVER_OPTIONS, RecordingProxy
+            from recorder.record.proxy import SERVER_OPTIONS, RecordingProxy
 
             if not self.upstream:
                 raise UsageError(
@@ -211,7 +211,7 @@ class CassetteSession:
         return server.url
 
     def _replay_app(self) -> Any:
-        from recorder.replay_server import ReplayServer
+        from recorder.replay.server import ReplayServer
 
         return ReplayServer(self._replayer())
 
@@ -266,7 +266,7 @@ class CassetteSession:
         """Validate the cassette against its contract; raise ``RecordedContractError`` listing
         the errors (warnings are counted, not listed: ``pytest --sse-validate PATH -v`` shows
         them)."""
-        from recorder.assertions import check, format_findings
+        from recorder.validate.assertions import check, format_findings
 
         _, findings = check(self.path, profile=self.profile, strict=self.strict)
         errors = [finding for finding in findings if finding.is_error]

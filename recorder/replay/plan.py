@@ -2,8 +2,8 @@
 
 ``plan(interaction, speed=, instant=, faults=)`` turns a recorded interaction into a status,
 headers and a list of ``Send(at, data)``, where ``at`` is seconds after the request arrived.
-The replay server (``recorder.replay_server``) and the in-process transports
-(``recorder.replay_transport``) only execute a plan: they wait until ``start + at`` on a
+The replay server (``recorder.replay.server``) and the in-process transports
+(``recorder.replay.transport``) only execute a plan: they wait until ``start + at`` on a
 monotonic clock (never by adding up sleeps, so scheduling errors do not accumulate) and write
 ``data`` exactly as it is, one chunk per ``Send``.
 
@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from recorder.asgi import HOP_BY_HOP
 from recorder.cassette import (
     Cassette,
     Interaction,
@@ -30,8 +29,9 @@ from recorder.cassette import (
     load_cassette,
 )
 from recorder.errors import UsageError
-from recorder.faults import FaultSpec, Piece, apply_event_faults, rechunk
-from recorder.matching import InteractionQueue, Matcher, NoMatch
+from recorder.net.asgi import HOP_BY_HOP
+from recorder.replay.faults import FaultSpec, Piece, apply_event_faults, rechunk
+from recorder.replay.matching import InteractionQueue, Matcher, NoMatch
 
 __all__ = [
     "NOT_REPLAYED",

@@ -34,10 +34,10 @@ class CassetteItem(pytest.Item):
 
     def runtest(self) -> None:
         """Load and validate; raise ``CassetteContractFailure`` with the report on errors."""
-        from recorder.assertions import format_findings
         from recorder.cassette import load_cassette
         from recorder.errors import RecorderError
-        from recorder.validate import validate_cassette, validate_file
+        from recorder.validate.assertions import format_findings
+        from recorder.validate.runner import validate_cassette, validate_file
 
         chosen: str | None = self.config.getoption("sse_profile")
         strict: bool = self.config.getoption("sse_strict")

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from recorder.errors import UsageError
-from recorder.sse import SSEParser
+from recorder.wire.sse import SSEParser
 
 __all__ = ["FAULT_HELP", "Fault", "FaultSpec", "Piece", "apply_event_faults", "rechunk"]
 

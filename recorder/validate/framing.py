@@ -7,8 +7,8 @@ profile-independent; the finding's rule id comes from the profile (``Profile.fra
 
 from __future__ import annotations
 
-from recorder.findings import Finding, Severity
-from recorder.sse import ServerSentEvent
+from recorder.validate.findings import Finding, Severity
+from recorder.wire.sse import ServerSentEvent
 
 __all__ = ["BetweenEvents"]
 

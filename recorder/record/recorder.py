@@ -7,8 +7,8 @@ once, record by record (crash-safe; with body patterns a chunk that ends inside 
 for the line's end). Times are seconds on the monotonic clock since ``start()`` (or the
 ``started`` given to it), taken just before the request is sent.
 
-Nothing here does I/O on the network: the callers (``recorder.transport``,
-``recorder.proxy``, ``sse-recorder record``) only report what they saw.
+Nothing here does I/O on the network: the callers (``recorder.record.transport``,
+``recorder.record.proxy``, ``sse-recorder record``) only report what they saw.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 
 from recorder.cassette import CassetteWriter, Outcome, RecordedRequest
-from recorder.redaction import ChunkRedactor, Redactor
+from recorder.record.redaction import ChunkRedactor, Redactor
 
 __all__ = ["CassetteRecorder", "InteractionRecording", "outcome_of"]
 

@@ -10,9 +10,9 @@ both strengths; everything else that breaks the schema is a ``SCHEMA`` error.
 
 Speed: each event has one compiled ``jsonschema_rs`` validator for the clean case (strict, no
 undocumented field); a payload that passes it costs one Rust call. Only a payload that fails is
-explained (``recorder.schema_explain``): deviations with one tiny Rust check each, undocumented
-fields with a compiled walk over the payload's containers, and schema errors with pure-Python
-``jsonschema``, whose error tree gives the best JSON path. Real run and step snapshots always
+explained (``recorder.validate.schema_explain``): deviations with one tiny Rust check each,
+undocumented fields with a compiled walk over the payload's containers, and schema errors with
+pure-Python ``jsonschema``, whose error tree gives the best JSON path. Real run and step snapshots always
 carry known deviations, so they take that path; deltas, the bulk of a stream, do not.
 """
 
@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 
+from recorder.cassette.resources import load_schema, schemas_root
 from recorder.errors import ProfileError, RecorderError
-from recorder.findings import Severity
-from recorder.resources import load_schema, schemas_root
-from recorder.schema_explain import FieldShape, closed_schema, describe_error, quoted
+from recorder.validate.findings import Severity
+from recorder.validate.schema_explain import FieldShape, closed_schema, describe_error, quoted
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable

@@ -24,7 +24,7 @@ def schemas_root() -> Traversable:
     packaged = files("recorder") / "_schemas"
     if packaged.is_dir():
         return packaged
-    checkout = Path(__file__).resolve().parent.parent / "schemas"
+    checkout = Path(__file__).resolve().parents[2] / "schemas"
     if checkout.is_dir():
         return checkout
     raise RecorderError("the JSON Schemas are missing from this installation: reinstall it")

@@ -3,7 +3,7 @@
 >>> transport = ReplayTransport("fixtures/cassettes/real/dotnet-streaming-run.jsonl")
 >>> client = httpx.Client(transport=transport, base_url="https://api.openai.com")
 
-Matching, timing and faults are the replay server's (``recorder.replay.Replayer``); the body
+Matching, timing and faults are the replay server's (``recorder.replay.plan.Replayer``); the body
 streams chunk by chunk, each chunk yielded at its planned time (``time.sleep`` in the sync
 transport, ``anyio.sleep`` in the async one), measured from the moment the request was handed
 to the transport. A fault that drops the connection raises ``RemoteProtocolError`` while the
@@ -30,9 +30,9 @@ import anyio
 import httpx
 
 from recorder.cassette import RecordedRequest
-from recorder.faults import FaultSpec
-from recorder.matching import Matcher
-from recorder.replay import CassetteSource, Replayer, ReplayPlan
+from recorder.replay.faults import FaultSpec
+from recorder.replay.matching import Matcher
+from recorder.replay.plan import CassetteSource, Replayer, ReplayPlan
 
 __all__ = ["AsyncReplayTransport", "ReplayTransport"]
 

@@ -22,16 +22,16 @@ from html import escape
 from typing import Any
 
 from recorder.cassette import Cassette, Interaction
-from recorder.findings import Finding
-from recorder.payload import decode
-from recorder.stream import ParsedStream, parse_interaction
-from recorder.timeline import (
+from recorder.cassette.stream import ParsedStream, parse_interaction
+from recorder.report.timeline import (
     chunk_starts,
     delta_text,
     escape_surrogates,
     event_chunks,
     summarize,
 )
+from recorder.validate.findings import Finding
+from recorder.wire.payload import decode
 
 __all__ = ["render_report"]
 

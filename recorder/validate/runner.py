@@ -21,10 +21,10 @@ from typing import Any
 
 from recorder.cassette import Cassette, Interaction, iter_cassette_paths, load_cassette
 from recorder.errors import CassetteFormatError, CassetteNotFoundError, ProfileError, RecorderError
-from recorder.findings import Finding, Severity
-from recorder.framing import BetweenEvents
 from recorder.profiles import Profile, StreamSetup, get_profile
-from recorder.sse import SSEParser
+from recorder.validate.findings import Finding, Severity
+from recorder.validate.framing import BetweenEvents
+from recorder.wire.sse import SSEParser
 
 __all__ = [
     "FileResult",

@@ -15,10 +15,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from recorder.cassette import Cassette, Interaction, load_cassette
+from recorder.cassette.stream import ParsedStream
 from recorder.errors import ContractError
-from recorder.findings import Finding, Severity
-from recorder.sse import ServerSentEvent, encode_event
-from recorder.stream import ParsedStream
+from recorder.validate.findings import Finding, Severity
+from recorder.wire.sse import ServerSentEvent, encode_event
 
 __all__ = ["as_cassette", "assert_conforms", "format_findings"]
 
@@ -86,7 +86,7 @@ def check(
     target: Any, *, profile: str = "assistants", strict: bool = False
 ) -> tuple[Cassette, list[Finding]]:
     """Load ``target`` as a cassette and return it with the validator's findings."""
-    from recorder.validate import validate_cassette
+    from recorder.validate.runner import validate_cassette
 
     cassette = as_cassette(target)
     return cassette, list(validate_cassette(cassette, profile=profile, strict=strict))

@@ -22,10 +22,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar, TextIO
 
 from recorder.cassette import Cassette, Interaction
-from recorder.findings import Finding, Severity
-from recorder.payload import decode
-from recorder.sse import ServerSentEvent
-from recorder.stream import ParsedStream, parse_interaction
+from recorder.cassette.stream import ParsedStream, parse_interaction
+from recorder.validate.findings import Finding, Severity
+from recorder.wire.payload import decode
+from recorder.wire.sse import ServerSentEvent
 
 __all__ = [
     "Style",

@@ -1,6 +1,6 @@
 """Reports of validation results: text for a person, JSON for tools, JUnit XML for CI.
 
-Every format takes the same ``FileResult`` list (see ``recorder.validate``) and returns a
+Every format takes the same ``FileResult`` list (see ``recorder.validate.runner``) and returns a
 string. Text groups repeated findings (same interaction, rule, severity and message) under
 their first location, so a stream with a thousand identical warnings stays one screen long.
 """
@@ -13,9 +13,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Any
 
-from recorder.findings import Finding, Severity
-from recorder.timeline import escape_surrogates, use_colour
-from recorder.validate import FileResult
+from recorder.report.timeline import escape_surrogates, use_colour
+from recorder.validate.findings import Finding, Severity
+from recorder.validate.runner import FileResult
 
 __all__ = ["FORMATS", "render", "render_json", "render_junit", "render_text", "use_colour"]
 
@@ -159,7 +159,7 @@ def render_junit(results: Sequence[FileResult], *, suite: str = "sse-recorder va
     root.set("errors", str(errors))
     for result in results:
         case = ET.SubElement(
-            testsuite, "testcase", classname="sse-recorder.validate", name=_xml(result.path)
+            testsuite, "testcase", classname="sse-recorder.validate.runner", name=_xml(result.path)
         )
         if result.error is not None:
             error = _xml(result.error)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from recorder.cassette import Interaction
-from recorder.sse import DecodeIssue, ServerSentEvent, SSEComment, SSEParser
+from recorder.wire.sse import DecodeIssue, ServerSentEvent, SSEComment, SSEParser
 
 __all__ = ["ParsedStream", "parse_interaction"]
 

@@ -15,7 +15,7 @@ with every byte; a body still going after that is recorded ``client-disconnected
 
 Cassette writes are synchronous (a small append and a flush per chunk), also in the async
 transport: a chunk is on disk before the caller sees it, unless body redaction holds it until
-its line ends (``recorder.redaction``: held chunks delay the cassette, never the caller).
+its line ends (``recorder.record.redaction``: held chunks delay the cassette, never the caller).
 
 The same classes serve ``httpx`` and its fork ``httpx2`` (used by ``openai`` 3.x): they only
 use the transport/response/stream protocol, take the module of each request to build the
@@ -42,8 +42,8 @@ from typing import Any, cast
 import httpx
 
 from recorder.cassette import RecordedRequest
-from recorder.recording import CassetteRecorder, InteractionRecording
-from recorder.redaction import Redactor
+from recorder.record.recorder import CassetteRecorder, InteractionRecording
+from recorder.record.redaction import Redactor
 
 __all__ = ["AsyncRecordingTransport", "RecordingTransport"]
 

@@ -1,0 +1,1 @@
+"""Findings and streams for people: text, JSON, JUnit, timeline, HTML, diff, normalisation."""

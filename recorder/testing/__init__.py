@@ -1,0 +1,1 @@
+"""pytest and syrupy integration: record modes, cassette test items, snapshot extensions."""
