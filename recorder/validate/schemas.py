@@ -12,8 +12,8 @@ Speed: each event has one compiled ``jsonschema_rs`` validator for the clean cas
 undocumented field); a payload that passes it costs one Rust call. Only a payload that fails is
 explained (``recorder.validate.schema_explain``): deviations with one tiny Rust check each,
 undocumented fields with a compiled walk over the payload's containers, and schema errors with
-pure-Python ``jsonschema``, whose error tree gives the best JSON path. Real run and step snapshots always
-carry known deviations, so they take that path; deltas, the bulk of a stream, do not.
+pure-Python ``jsonschema``, whose error tree gives the best JSON path. Real run and step snapshots
+always carry known deviations, so they take that path; deltas, the bulk of a stream, do not.
 """
 
 from __future__ import annotations
