@@ -1,0 +1,565 @@
+"""Build the event schemas of the `responses`, `chat` and `anthropic` profiles from their sources.
+
+    .venv/bin/python tools/build_schemas.py           # rewrite schemas/{responses,chat,anthropic}/
+    .venv/bin/python tools/build_schemas.py --check   # exit 1, naming each file that differs
+
+Sources (vendored in ``fixtures/reference/``, see its README.md):
+
+- ``openai/openapi.yaml``: every member of ``ResponseStreamEvent`` becomes
+  ``schemas/responses/v1/events/<type>.json``; ``CreateChatCompletionStreamResponse`` becomes
+  ``schemas/chat/v1/events/chat.completion.chunk.json``. The component schemas they refer to
+  are written to ``objects/<Component>.json``, one per file, linked by relative ``$ref``s that
+  ``recorder.validate.schemas.SchemaSet`` resolves through their ``$id``s.
+- the installed ``anthropic`` SDK (pinned in pyproject.toml): each member of
+  ``RawMessageStreamEvent`` and of the beta union ``BetaRawMessageStreamEvent`` through
+  ``pydantic.TypeAdapter(...).json_schema()``, plus ``ping`` and ``error``, which the SDK's union
+  leaves out.
+
+OpenAPI 3.1 and pydantic specifics become plain Draft 2020-12: ``nullable`` adds ``null``;
+``discriminator``, ``example`` and ``x-*`` keys go; ``$recursiveRef`` becomes a ``$ref`` to its
+own component; a one-value ``enum`` becomes ``const`` (SchemaSet tells union branches apart by
+``const``); an ``allOf`` of object parts is merged into one object (each part would otherwise
+count the others' fields as undocumented); pydantic's ``additionalProperties: true`` goes (the
+SDK keeps unknown fields for forward compatibility, but the contract lists its fields, so an
+unknown one should be a SCHEMA-EXTRA warning).
+
+Real servers differ from the docs in known ways. ``DEVIATIONS`` below is that table, as data:
+each entry relaxes the generated schema (so the default strength accepts the real shape) and is
+written to ``deviations.json`` with the ``documented`` schema that the strict strength adds back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import typing
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT / "fixtures" / "reference"
+SCHEMAS = ROOT / "schemas"
+OPENAPI = REFERENCE / "openai" / "openapi.yaml"
+OPENAPI_COMMIT = "f85dbe223d40"
+ID_BASE = "https://sse-recorder.invalid/schemas"
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+PROFILES = ("responses", "chat", "anthropic")
+GENERATOR = "tools/build_schemas.py"
+
+Schema = dict[str, Any]
+Files = dict[str, str]  # path relative to schemas/ -> file text
+
+# ---------------------------------------------------------------------------------------------
+# Deviations: where real servers differ from the documented schema.
+#
+# ``relax`` lists edits to the generated schema, each (operation, component, property, *args):
+#   "nullable"  the property may also be null
+#   "optional"  the property is no longer required
+#   "also"      the property may also match the given schema
+#   "add"       an undocumented property the entry names (with ``extra``: a warning in both
+#               strengths, like any undocumented field, but with a message saying why)
+# ``documented`` is the docs' constraint over the event's whole data; ``path`` is the JSON path
+# reported. Sources: /work/shared/CONTRACTS-LIVE.md ("Spec vs wire", "Seen on the wire"), the
+# reference README's "known gaps", and the real captures in fixtures/real-streams/.
+# ---------------------------------------------------------------------------------------------
+
+_RESPONSE_EVENTS = (
+    "response.created",
+    "response.in_progress",
+    "response.completed",
+    "response.failed",
+    "response.incomplete",
+    "response.queued",
+)
+
+
+def _in_response(schema: Schema) -> Schema:
+    return {"properties": {"response": schema}}
+
+
+DEVIATIONS: dict[str, list[dict[str, Any]]] = {
+    "responses": [],
+    "chat": [],
+    "anthropic": [],
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# OpenAPI -> Draft 2020-12
+# ---------------------------------------------------------------------------------------------
+
+_DROPPED = {"discriminator", "example", "$recursiveAnchor", "nullable", "externalDocs", "xml"}
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
+_DATA_KEYS = ("default", "const", "enum", "examples", "required")
+
+
+def _load_openapi() -> dict[str, Any]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with OPENAPI.open(encoding="utf-8") as handle:
+        spec: dict[str, Any] = yaml.load(handle, Loader=loader)  # noqa: S506 - a safe loader
+    return spec
+
+
+def _convert(node: Any, component: str) -> Any:
+    """One OpenAPI 3.1 schema node as Draft 2020-12, with refs as ``<Component>.json``."""
+    if isinstance(node, list):
+        return [_convert(item, component) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: Schema = {}
+    for key, value in node.items():
+        if key.startswith("x-") or key in _DROPPED:
+            continue
+        if key == "$ref":
+            out["$ref"] = value.rsplit("/", 1)[-1] + ".json"
+        elif key == "$recursiveRef":
+            out["$ref"] = component + ".json"
+        elif key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {name: _convert(sub, component) for name, sub in value.items()}
+        elif key in _DATA_KEYS:
+            out[key] = copy.deepcopy(value)
+        else:
+            out[key] = _convert(value, component)
+    if node.get("nullable") is True:
+        out = _with_null(out)
+    if isinstance(out.get("enum"), list) and len(out["enum"]) == 1 and "const" not in out:
+        out["const"] = out.pop("enum")[0]
+    return out
+
+
+def _with_null(schema: Schema) -> Schema:
+    """``schema`` that also accepts null."""
+    declared = schema.get("type")
+    if isinstance(declared, str) and "$ref" not in schema and "anyOf" not in schema:
+        out = dict(schema, type=[declared, "null"])
+        if "enum" in out and None not in out["enum"]:
+            out["enum"] = [*out["enum"], None]
+        return out
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _ref_names(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            yield ref.removesuffix(".json")
+        for key, value in node.items():
+            if key not in _DATA_KEYS:
+                yield from _ref_names(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _ref_names(item)
+
+
+_MERGEABLE = {"type", "properties", "required", "title", "description"}
+
+
+def _flatten_all_of(node: Any, pool: dict[str, Schema]) -> Any:
+    """Merge every ``allOf`` whose parts are plain objects (or refs to them) into one object."""
+    if isinstance(node, list):
+        return [_flatten_all_of(item, pool) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {
+        k: (v if k in _DATA_KEYS else _flatten_all_of(v, pool))
+        for k, v in node.items()
+        if not (k in _SCHEMA_MAPS and isinstance(v, dict))
+    }
+    for key in _SCHEMA_MAPS:
+        if isinstance(node.get(key), dict):
+            out[key] = {name: _flatten_all_of(sub, pool) for name, sub in node[key].items()}
+    parts = out.get("allOf")
+    if not isinstance(parts, list):
+        return out
+    resolved = []
+    for part in parts:
+        if set(part) == {"$ref"} and part["$ref"].removesuffix(".json") in pool:
+            part = _flatten_all_of(pool[part["$ref"].removesuffix(".json")], pool)
+        if not set(part) <= _MERGEABLE or part.get("type", "object") != "object":
+            return out
+        resolved.append(part)
+    merged: Schema = {k: v for k, v in out.items() if k != "allOf"}
+    merged["type"] = "object"
+    properties: Schema = {}
+    required: list[str] = []
+    for part in resolved:
+        for name, sub in part.get("properties", {}).items():
+            properties[name] = sub if name not in properties else {"allOf": [properties[name], sub]}
+        required.extend(r for r in part.get("required", ()) if r not in required)
+    merged["properties"] = properties
+    if required:
+        merged["required"] = required
+    return merged
+
+
+# ---------------------------------------------------------------------------------------------
+# Relaxations (the schema side of DEVIATIONS)
+# ---------------------------------------------------------------------------------------------
+
+
+def _relax(pool: dict[str, Schema], events: dict[str, Schema], deviation: dict[str, Any]) -> None:
+    for operation, target, prop, *args in deviation.get("relax", ()):
+        schema = events[target] if target in events else pool[target]
+        properties = schema.setdefault("properties", {})
+        if operation == "nullable":
+            properties[prop] = _with_null(properties[prop])
+        elif operation == "optional":
+            if prop not in schema.get("required", ()):
+                raise SystemExit(f"{deviation['id']}: {target}.{prop} is not required")
+            schema["required"] = [r for r in schema["required"] if r != prop]
+        elif operation == "also":
+            properties[prop] = {"anyOf": [properties[prop], args[0]]}
+        elif operation == "add":
+            if prop in properties:
+                raise SystemExit(f"{deviation['id']}: {target}.{prop} is documented")
+            properties[prop] = dict(args[0], description=f"Not in the docs: {deviation['id']}.")
+        else:
+            raise SystemExit(f"{deviation['id']}: unknown relaxation {operation!r}")
+
+
+def _deviations_file(profile: str, version: str, source: str) -> Schema:
+    entries = []
+    for deviation in DEVIATIONS[profile]:
+        entry = {k: deviation[k] for k in ("id", "events", "path", "message", "documented")}
+        if deviation.get("extra"):
+            entry = {"id": entry["id"], "extra": True, **entry}
+        entries.append(entry)
+    return {
+        "$comment": f"Data, not a schema. Read by recorder.validate.schemas. Written by {GENERATOR}"
+        " from its DEVIATIONS table: edit that, then rerun it.",
+        "title": f"{profile} {version}: where real streams differ from the docs",
+        "description": (
+            "Each entry is one documented constraint that real servers break. The default strength"
+            " accepts these shapes and reports them as warnings (rule SCHEMA-REAL); the strict"
+            " strength adds every `documented` schema to the event's schema and reports a break"
+            " as an error, except entries marked `extra` (an undocumented field), which stay"
+            " warnings in both strengths like any extra field. `events` lists the events whose"
+            " data the entry applies to; `path` is the JSON path reported. Documented schema: "
+            f"{source}. Sources of the deviations: fixtures/real-streams/{profile}/ (real captures)"
+            " and the known gaps listed in fixtures/reference/README.md."
+        ),
+        "deviations": entries,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing a profile version: events/, objects/, deviations.json
+# ---------------------------------------------------------------------------------------------
+
+
+def _version_files(
+    profile: str,
+    version: str,
+    events: dict[str, Schema],
+    pool: dict[str, Schema],
+    source: str,
+) -> Files:
+    """The files of one version; ``events`` and ``pool`` refer to objects as ``<Name>.json``."""
+    for deviation in DEVIATIONS[profile]:
+        unknown = set(deviation["events"]) - set(events)
+        if unknown:
+            raise SystemExit(f"{deviation['id']}: no event {sorted(unknown)}")
+        _relax(pool, events, deviation)
+    base = f"{ID_BASE}/{profile}/{version}"
+    files: Files = {}
+    needed: set[str] = set()
+    todo = [name for schema in events.values() for name in _ref_names(schema)]
+    while todo:
+        name = todo.pop()
+        if name not in needed:
+            needed.add(name)
+            todo.extend(_ref_names(pool[name]))
+    for name in sorted(needed):
+        schema = pool[name]
+        document = {"$schema": DRAFT, "$id": f"{base}/objects/{name}.json"}
+        document["title"] = schema.get("title", name)
+        document.update((k, v) for k, v in schema.items() if k != "title")
+        files[f"{profile}/{version}/objects/{name}.json"] = _dump(document)
+    for event, schema in sorted(events.items()):
+        document = {
+            "$schema": DRAFT,
+            "$id": f"{base}/events/{event}.json",
+            "title": f"data of event: {event}",
+        }
+        document.update(_prefix_refs(schema, "../objects/"))
+        document.pop("$defs", None)
+        files[f"{profile}/{version}/events/{event}.json"] = _dump(document)
+    files[f"{profile}/{version}/deviations.json"] = _dump(
+        _deviations_file(profile, version, source)
+    )
+    return files
+
+
+def _prefix_refs(node: Any, prefix: str) -> Any:
+    if isinstance(node, list):
+        return [_prefix_refs(item, prefix) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == "$ref" and isinstance(value, str) and not value.startswith("#"):
+            out[key] = prefix + value
+        elif key in _DATA_KEYS:
+            out[key] = value
+        else:
+            out[key] = _prefix_refs(value, prefix)
+    return out
+
+
+def _profile_file(profile: str, meta: Schema) -> str:
+    document = {
+        "$comment": f"Data, not a schema. Read by recorder.validate.schemas. {meta.pop('comment')}",
+        "profile": profile,
+        **meta,
+    }
+    return _dump(document)
+
+
+def _dump(document: Any) -> str:
+    return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# The three profiles
+# ---------------------------------------------------------------------------------------------
+
+
+def _openapi_pool(spec: dict[str, Any]) -> dict[str, Schema]:
+    components = spec["components"]["schemas"]
+    converted = {name: _convert(schema, name) for name, schema in components.items()}
+    return {name: _flatten_all_of(schema, converted) for name, schema in converted.items()}
+
+
+def _openapi_source(spec: dict[str, Any]) -> str:
+    return (
+        f"fixtures/reference/openai/openapi.yaml (openai/openai-openapi {OPENAPI_COMMIT},"
+        f" info.version {spec['info']['version']})"
+    )
+
+
+def build_responses(spec: dict[str, Any], pool: dict[str, Schema]) -> Files:
+    events: dict[str, Schema] = {}
+    for member in spec["components"]["schemas"]["ResponseStreamEvent"]["anyOf"]:
+        name = member["$ref"].rsplit("/", 1)[-1]
+        schema = copy.deepcopy(pool[name])
+        kind = schema["properties"]["type"]["const"]
+        if kind in events:
+            raise SystemExit(f"two members of ResponseStreamEvent have type {kind!r}")
+        schema.pop("title", None)
+        events[kind] = {"description": schema.pop("description", name).strip(), **schema}
+        events[kind]["description"] = f"{name}: {events[kind]['description']}"
+    pool = copy.deepcopy(pool)
+    source = _openapi_source(spec)
+    files = _version_files("responses", "v1", events, pool, source)
+    files["responses/profile.json"] = _profile_file(
+        "responses",
+        {
+            "comment": f"Generated by {GENERATOR} from {source}, component ResponseStreamEvent.",
+            "title": "OpenAI Responses streams (POST /v1/responses, stream: true)",
+            "description": (
+                "Each version folder holds events/<event type>.json (the schema of that event's"
+                " data, one per member of ResponseStreamEvent), objects/ (the components they"
+                " refer to) and deviations.json (what the default strength accepts beyond the"
+                " docs)."
+            ),
+            "versions": ["v1"],
+            "default_version": "v1",
+        },
+    )
+    return files
+
+
+def build_chat(spec: dict[str, Any], pool: dict[str, Schema]) -> Files:
+    name = "CreateChatCompletionStreamResponse"
+    schema = copy.deepcopy(pool[name])
+    schema.pop("title", None)
+    description = schema.pop("description", name).strip()
+    events = {"chat.completion.chunk": {"description": f"{name}: {description}", **schema}}
+    pool = copy.deepcopy(pool)
+    source = _openapi_source(spec)
+    files = _version_files("chat", "v1", events, pool, source)
+    files["chat/profile.json"] = _profile_file(
+        "chat",
+        {
+            "comment": f"Generated by {GENERATOR} from {source}, component {name}.",
+            "title": "OpenAI Chat Completions streams (POST /v1/chat/completions, stream: true)",
+            "description": (
+                "One event kind, chat.completion.chunk (every `data:` line but the final"
+                " `[DONE]`): events/chat.completion.chunk.json, the objects it refers to in"
+                " objects/, and deviations.json (what the default strength accepts beyond the"
+                " docs)."
+            ),
+            "versions": ["v1"],
+            "default_version": "v1",
+        },
+    )
+    return files
+
+
+_PYDANTIC_DROPPED = {"discriminator"}
+
+
+def _from_pydantic(node: Any) -> Any:
+    """A pydantic JSON Schema node with refs as ``<Model>.json`` and no ``additionalProperties: true``."""
+    if isinstance(node, list):
+        return [_from_pydantic(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: Schema = {}
+    for key, value in node.items():
+        if key in _PYDANTIC_DROPPED or (key == "additionalProperties" and value is True):
+            continue
+        if key == "$ref":
+            out[key] = value.removeprefix("#/$defs/") + ".json"
+        elif key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {name: _from_pydantic(sub) for name, sub in value.items()}
+        elif key in _DATA_KEYS:
+            out[key] = copy.deepcopy(value)
+        else:
+            out[key] = _from_pydantic(value)
+    return out
+
+
+def _type_of(model: Any) -> str:
+    return str(typing.get_args(model.model_fields["type"].annotation)[0])
+
+
+def _union_members(union: Any) -> tuple[Any, ...]:
+    args = typing.get_args(union)
+    if typing.get_origin(union) is typing.Annotated:
+        return _union_members(args[0])
+    return args
+
+
+_ANTHROPIC_PING: Schema = {
+    "title": "Ping",
+    "description": "A keep-alive; the SDK skips it. From the streaming docs: 'Event streams may"
+    " also include any number of `ping` events.'",
+    "type": "object",
+    "properties": {"type": {"const": "ping", "type": "string"}},
+    "required": ["type"],
+}
+
+
+def build_anthropic() -> Files:
+    import anthropic
+    import pydantic
+    from anthropic.types import ErrorResponse, RawMessageStreamEvent
+    from anthropic.types.beta import BetaRawMessageStreamEvent
+    from pydantic.json_schema import models_json_schema
+
+    standard = {_type_of(m): m for m in _union_members(RawMessageStreamEvent)}
+    beta = {_type_of(m): m for m in _union_members(BetaRawMessageStreamEvent)}
+    if set(standard) != set(beta):
+        raise SystemExit(f"standard and beta unions differ: {sorted(set(standard) ^ set(beta))}")
+    # One generation for every model, so that pydantic gives same-named models distinct names.
+    models = [*beta.values(), *standard.values(), ErrorResponse]
+    refs, top = models_json_schema([(m, "validation") for m in models])
+    pool = {name: _from_pydantic(sub) for name, sub in top["$defs"].items()}
+
+    def name_of(model: Any) -> str:
+        return str(refs[(model, "validation")]["$ref"]).removeprefix("#/$defs/")
+
+    events: dict[str, Schema] = {}
+    for kind in sorted(standard):
+        # Beta first: it is the superset, and SchemaSet names undocumented fields against the
+        # first branch that fits.
+        names = [name_of(beta[kind]), name_of(standard[kind])]
+        events[kind] = {
+            "description": f"anthropic.types {' or '.join(reversed(names))} (SDK"
+            f" {anthropic.__version__}).",
+            "anyOf": [{"$ref": f"{n}.json"} for n in names],
+        }
+    events["ping"] = copy.deepcopy(_ANTHROPIC_PING)
+    events["error"] = {
+        "description": f"anthropic.types.ErrorResponse (SDK {anthropic.__version__}): an error"
+        " inside the stream, outside the SDK's event union.",
+        "$ref": f"{name_of(ErrorResponse)}.json",
+    }
+    source = (
+        f"the anthropic Python SDK {anthropic.__version__} (pydantic"
+        f" {pydantic.VERSION}): anthropic.types.RawMessageStreamEvent,"
+        " anthropic.types.beta.BetaRawMessageStreamEvent, anthropic.types.ErrorResponse"
+    )
+    files = _version_files("anthropic", "2023-06-01", events, pool, source)
+    files["anthropic/profile.json"] = _profile_file(
+        "anthropic",
+        {
+            "comment": f"Generated by {GENERATOR} from {source}.",
+            "title": "Anthropic Messages streams (POST /v1/messages, stream: true)",
+            "description": (
+                "Versions are the `anthropic-version` request header. Each version folder holds"
+                " events/<event type>.json (standard or beta SDK type; ping and error from the"
+                " streaming docs), objects/ (the SDK models they refer to) and deviations.json"
+                " (what the default strength accepts beyond the docs)."
+            ),
+            "sdk": {"package": "anthropic", "version": anthropic.__version__},
+            "versions": ["2023-06-01"],
+            "default_version": "2023-06-01",
+            "version_header": {"name": "anthropic-version", "pattern": "^([0-9]{4}-[0-9]{2}-[0-9]{2})$"},
+        },
+    )
+    return files
+
+
+def build() -> Files:
+    """Every file of the generated profiles, by path relative to ``schemas/``."""
+    spec = _load_openapi()
+    pool = _openapi_pool(spec)
+    files: Files = {}
+    files.update(build_responses(spec, pool))
+    files.update(build_chat(spec, pool))
+    files.update(build_anthropic())
+    return files
+
+
+def _checked_in() -> Files:
+    found: Files = {}
+    for profile in PROFILES:
+        for path in sorted((SCHEMAS / profile).rglob("*")):
+            if path.is_file():
+                found[path.relative_to(SCHEMAS).as_posix()] = path.read_text(encoding="utf-8")
+    return found
+
+
+def differences(fresh: Files) -> list[str]:
+    """The paths (relative to ``schemas/``) where the checked-in files differ from ``fresh``."""
+    current = _checked_in()
+    return sorted(p for p in fresh.keys() | current.keys() if fresh.get(p) != current.get(p))
+
+
+def write(fresh: Files) -> None:
+    for path in set(_checked_in()) - set(fresh):
+        (SCHEMAS / path).unlink()
+    for path, text in fresh.items():
+        target = SCHEMAS / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None, build_files: Callable[[], Files] = build) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if schemas/ differs from a fresh build"
+    )
+    args = parser.parse_args(argv)
+    fresh = build_files()
+    if args.check:
+        stale = differences(fresh)
+        for path in stale:
+            print(f"differs from a fresh build: schemas/{path}")
+        return 1 if stale else 0
+    write(fresh)
+    counts = {p: sum(1 for f in fresh if f.startswith(f"{p}/") and "/events/" in f) for p in PROFILES}
+    print("wrote " + ", ".join(f"{p}: {n} event schemas" for p, n in counts.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
