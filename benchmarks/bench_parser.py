@@ -86,7 +86,7 @@ def _events_openai(chunks: list[bytes]) -> list[tuple[str, str, str, int | None]
 
 def conformance() -> dict[str, str]:
     """How many of the shared WHATWG vectors each parser gets right (fed the given chunks)."""
-    path = Path(__file__).resolve().parents[2] / "shared" / "sse-vectors" / "vectors.json"
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "sse-vectors" / "vectors.json"
     if not path.exists():
         return {}
     vectors = json.loads(path.read_text("utf-8"))["vectors"]

@@ -1,8 +1,8 @@
 """Schema checking speed: ``SchemaSet.check`` vs a bare jsonschema-rs yes/no vs pure jsonschema.
 
-Payloads: every event of the real Assistants captures in ``../shared/real-streams/assistants``
+Payloads: every event of the real Assistants captures in ``fixtures/real-streams/assistants``
 that decode as JSON (about 2,000; ~84% deltas, the rest run/step/message snapshots, which all
-carry known real-world deviations and so take the explaining path), or, without ``../shared``,
+carry known real-world deviations and so take the explaining path), or, without them,
 the shipped real cassettes in ``fixtures/cassettes/real``. In one run, best of several rounds:
 
 - **check (default)** / **check (strict)**: ``SchemaSet.check`` with issues fully explained;
@@ -38,9 +38,9 @@ Item = tuple[SchemaSet, str, Any, str]  # schemas, event, payload, raw data
 
 def corpus() -> tuple[str, list[Item]]:
     bodies: list[list[tuple[str, str]]] = []
-    real = ROOT.parent / "shared" / "real-streams" / "assistants"
+    real = ROOT / "fixtures" / "real-streams" / "assistants"
     if real.is_dir():
-        source = "../shared/real-streams/assistants (real captures)"
+        source = "fixtures/real-streams/assistants (real captures)"
         for path in sorted(real.glob("*.sse")):
             if path.name.startswith("php-derived"):
                 continue
