@@ -52,40 +52,7 @@ GENERATOR = "tools/build_schemas.py"
 Schema = dict[str, Any]
 Files = dict[str, str]  # path relative to schemas/ -> file text
 
-# ---------------------------------------------------------------------------------------------
-# Deviations: where real servers differ from the documented schema.
-#
-# ``relax`` lists edits to the generated schema, each (operation, component, property, *args):
-#   "nullable"  the property may also be null
-#   "optional"  the property is no longer required
-#   "also"      the property may also match the given schema
-#   "add"       an undocumented property the entry names (with ``extra``: a warning in both
-#               strengths, like any undocumented field, but with a message saying why)
-# ``documented`` is the docs' constraint over the event's whole data; ``path`` is the JSON path
-# reported. Sources: /work/shared/CONTRACTS-LIVE.md ("Spec vs wire", "Seen on the wire"), the
-# reference README's "known gaps", and the real captures in fixtures/real-streams/.
-# ---------------------------------------------------------------------------------------------
-
-_RESPONSE_EVENTS = (
-    "response.created",
-    "response.in_progress",
-    "response.completed",
-    "response.failed",
-    "response.incomplete",
-    "response.queued",
-)
-
-
-def _in_response(schema: Schema) -> Schema:
-    return {"properties": {"response": schema}}
-
-
-DEVIATIONS: dict[str, list[dict[str, Any]]] = {
-    "responses": [],
-    "chat": [],
-    "anthropic": [],
-}
-
+from schema_deviations import ALL, DEVIATIONS  # noqa: E402 - tools/ is the script's folder
 
 # ---------------------------------------------------------------------------------------------
 # OpenAPI -> Draft 2020-12
@@ -202,29 +169,88 @@ def _flatten_all_of(node: Any, pool: dict[str, Schema]) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
+def _resolve(deviation: dict[str, Any], pool: dict[str, Schema], events: dict[str, Schema]) -> None:
+    """Fill in what the table leaves to the build: ``*`` events and computed ``documented``."""
+    if callable(deviation["documented"]):
+        deviation["documented"] = deviation["documented"](pool)
+    # SchemaSet puts each documented schema inside an allOf, where "#/$defs/..." would point at
+    # the wrong root: inline them.
+    deviation["documented"] = _inline_defs(deviation["documented"])
+    if deviation["events"] == [ALL]:
+        prop = deviation["relax"][0][2]
+        deviation["events"] = sorted(e for e, s in events.items() if prop in s.get("required", ()))
+        deviation["relax"] = [(op, e, p, *a) for e in deviation["events"] for op, _, p, *a in deviation["relax"]]
+    unknown = set(deviation["events"]) - set(events)
+    if unknown:
+        raise SystemExit(f"{deviation['id']}: no event {sorted(unknown)}")
+
+
+def _inline_defs(schema: Schema) -> Schema:
+    defs = schema.get("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref", "")
+        if ref.startswith("#/$defs/"):
+            rest = {k: v for k, v in node.items() if k != "$ref"}
+            return {**inline(defs[ref.removeprefix("#/$defs/")]), **inline(rest)}
+        return {k: inline(v) for k, v in node.items() if k != "$defs"}
+
+    return dict(inline(schema))
+
+
+def _holder(schema: Schema, path: str) -> tuple[Schema, str]:
+    """The object schema holding the last field of ``path`` (``a.b[].c``), and that field."""
+    *parents, last = path.split(".")
+    node = _object_branch(schema)
+    for segment in parents:
+        node = _object_branch(node["properties"][segment.removesuffix("[]")])
+        if segment.endswith("[]"):
+            node = _object_branch(node["items"])
+    return node, last
+
+
+def _object_branch(node: Schema) -> Schema:
+    if "properties" in node or "items" in node:
+        return node
+    for branch in node.get("anyOf", ()):
+        if "properties" in branch or "items" in branch:
+            return branch
+    raise SystemExit(f"no object or array in {json.dumps(node)[:200]}")
+
+
 def _relax(pool: dict[str, Schema], events: dict[str, Schema], deviation: dict[str, Any]) -> None:
-    for operation, target, prop, *args in deviation.get("relax", ()):
-        schema = events[target] if target in events else pool[target]
-        properties = schema.setdefault("properties", {})
+    for operation, target, path, *args in deviation.get("relax", ()):
+        holder, prop = _holder(events[target] if target in events else pool[target], path)
+        properties = holder.setdefault("properties", {})
+        name = prop.removesuffix("[]")
         if operation == "nullable":
-            properties[prop] = _with_null(properties[prop])
+            properties[name] = _with_null(properties[name])
         elif operation == "optional":
-            if prop not in schema.get("required", ()):
-                raise SystemExit(f"{deviation['id']}: {target}.{prop} is not required")
-            schema["required"] = [r for r in schema["required"] if r != prop]
+            if name not in holder.get("required", ()):
+                raise SystemExit(f"{deviation['id']}: {target}.{path} is not required")
+            holder["required"] = [r for r in holder["required"] if r != name]
+        elif operation == "also" and prop.endswith("[]"):
+            field = _object_branch(properties[name])
+            field["items"] = {"anyOf": [field["items"], args[0]]}
         elif operation == "also":
-            properties[prop] = {"anyOf": [properties[prop], args[0]]}
+            properties[name] = {"anyOf": [properties[name], args[0]]}
         elif operation == "add":
-            if prop in properties:
-                raise SystemExit(f"{deviation['id']}: {target}.{prop} is documented")
-            properties[prop] = dict(args[0], description=f"Not in the docs: {deviation['id']}.")
+            if name in properties:
+                raise SystemExit(f"{deviation['id']}: {target}.{path} is documented")
+            properties[name] = dict(args[0], description=f"Not in the docs: {deviation['id']}.")
         else:
             raise SystemExit(f"{deviation['id']}: unknown relaxation {operation!r}")
 
 
-def _deviations_file(profile: str, version: str, source: str) -> Schema:
+def _deviations_file(
+    profile: str, version: str, source: str, deviations: list[dict[str, Any]]
+) -> Schema:
     entries = []
-    for deviation in DEVIATIONS[profile]:
+    for deviation in deviations:
         entry = {k: deviation[k] for k in ("id", "events", "path", "message", "documented")}
         if deviation.get("extra"):
             entry = {"id": entry["id"], "extra": True, **entry}
@@ -260,10 +286,9 @@ def _version_files(
     source: str,
 ) -> Files:
     """The files of one version; ``events`` and ``pool`` refer to objects as ``<Name>.json``."""
-    for deviation in DEVIATIONS[profile]:
-        unknown = set(deviation["events"]) - set(events)
-        if unknown:
-            raise SystemExit(f"{deviation['id']}: no event {sorted(unknown)}")
+    deviations = [dict(d) for d in DEVIATIONS[profile]]
+    for deviation in deviations:
+        _resolve(deviation, pool, events)
         _relax(pool, events, deviation)
     base = f"{ID_BASE}/{profile}/{version}"
     files: Files = {}
@@ -290,7 +315,7 @@ def _version_files(
         document.pop("$defs", None)
         files[f"{profile}/{version}/events/{event}.json"] = _dump(document)
     files[f"{profile}/{version}/deviations.json"] = _dump(
-        _deviations_file(profile, version, source)
+        _deviations_file(profile, version, source, deviations)
     )
     return files
 

@@ -1,0 +1,462 @@
+"""Where real servers differ from the documented schemas: the data behind each ``deviations.json``.
+
+Read by ``tools/build_schemas.py``. Each entry relaxes the generated schema so that the default
+strength accepts the real shape, and is written to ``deviations.json`` with the ``documented``
+schema (over the event's whole data) that the strict strength adds back.
+
+``relax`` lists edits, each ``(operation, target, path, *args)``; ``target`` is a component
+(``objects/<name>.json``) or an event, ``path`` a field in it (``a.b[].c``):
+
+- ``"nullable"``: the field may also be null;
+- ``"optional"``: the field is no longer required;
+- ``"also"``: the field (with ``[]``: each item) may also match the given schema;
+- ``"add"``: an undocumented field, named so that its message says why.
+
+``documented`` may be a function of the component pool when it must repeat a component.
+``events: [ALL]`` means every event whose schema requires the relaxed field.
+
+Sources: /work/shared/CONTRACTS-LIVE.md ("Spec vs wire", "Seen on the wire"), the known gaps in
+fixtures/reference/README.md, and the SCHEMA errors of the real captures in
+fixtures/real-streams/{responses,chat,anthropic}/ (see tests/test_build_schemas.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["ALL", "DEVIATIONS"]
+
+Schema = dict[str, Any]
+
+
+_RESPONSE_EVENTS = (
+    "response.created",
+    "response.in_progress",
+    "response.completed",
+    "response.failed",
+    "response.incomplete",
+    "response.queued",
+)
+
+
+def _in_response(schema: Schema) -> Schema:
+    return {"properties": {"response": schema}}
+
+
+_STRING = {"type": "string"}
+ALL = "*"  # every event whose schema requires the property (resolved when building)
+
+DEVIATIONS: dict[str, list[dict[str, Any]]] = {
+    "responses": [
+        {
+            "id": "response-user-null",
+            "events": list(_RESPONSE_EVENTS),
+            "path": "$.response.user",
+            "message": "response 'user' is null, but the docs type it as a string; real servers"
+            " send null when the request set none",
+            "documented": _in_response({"properties": {"user": _STRING}}),
+            "relax": [("nullable", "Response", "user")],
+        },
+        {
+            "id": "response-usage-null",
+            "events": list(_RESPONSE_EVENTS),
+            "path": "$.response.usage",
+            "message": "response 'usage' is null, but the docs type it as an object; real servers"
+            " send null until the response ends",
+            "documented": _in_response({"properties": {"usage": {"type": "object"}}}),
+            "relax": [("nullable", "Response", "usage")],
+        },
+        {
+            "id": "usage-cache-write-tokens-missing",
+            "events": list(_RESPONSE_EVENTS),
+            "path": "$.response.usage.input_tokens_details.cache_write_tokens",
+            "message": "usage has no 'input_tokens_details.cache_write_tokens', which newer docs"
+            " require; servers before it existed leave it out",
+            "documented": _in_response(
+                {
+                    "properties": {
+                        "usage": {
+                            "properties": {
+                                "input_tokens_details": {"required": ["cache_write_tokens"]}
+                            }
+                        }
+                    }
+                }
+            ),
+            "relax": [("optional", "ResponseUsage", "input_tokens_details.cache_write_tokens")],
+        },
+        {
+            "id": "sequence-number-missing",
+            "events": [ALL],
+            "path": "$.sequence_number",
+            "message": "event has no 'sequence_number', which the docs require; recordings from"
+            " before it existed (2025-03) lack it",
+            "documented": {"required": ["sequence_number"]},
+            "relax": [("optional", ALL, "sequence_number")],
+        },
+        {
+            "id": "text-delta-logprobs-missing",
+            "events": ["response.output_text.delta", "response.output_text.done"],
+            "path": "$.logprobs",
+            "message": "text event has no 'logprobs', which newer docs require; older servers"
+            " leave it out",
+            "documented": {"required": ["logprobs"]},
+            "relax": [
+                ("optional", "response.output_text.delta", "logprobs"),
+                ("optional", "response.output_text.done", "logprobs"),
+            ],
+        },
+        {
+            "id": "output-text-logprobs-missing",
+            "events": [
+                "response.content_part.added",
+                "response.content_part.done",
+                "response.output_item.done",
+                *_RESPONSE_EVENTS,
+            ],
+            "path": "$.part.logprobs",
+            "message": "an output_text part has no 'logprobs', which newer docs require; older"
+            " servers leave it out",
+            "documented": {
+                "$comment": "wherever an output_text part appears",
+                "properties": {
+                    "part": {"$ref": "#/$defs/text"},
+                    "item": {"$ref": "#/$defs/message"},
+                    "response": {
+                        "properties": {"output": {"items": {"$ref": "#/$defs/message"}}}
+                    },
+                },
+                "$defs": {
+                    "text": {
+                        "if": {"properties": {"type": {"const": "output_text"}}},
+                        "then": {"required": ["logprobs"]},
+                    },
+                    "message": {"properties": {"content": {"items": {"$ref": "#/$defs/text"}}}},
+                },
+            },
+            "relax": [("optional", "OutputTextContent", "logprobs")],
+        },
+        {
+            "id": "function-call-arguments-done-name-missing",
+            "events": ["response.function_call_arguments.done"],
+            "path": "$.name",
+            "message": "function_call_arguments.done has no 'name', which newer docs require;"
+            " older OpenAI and Azure servers leave it out",
+            "documented": {"required": ["name"]},
+            "relax": [("optional", "response.function_call_arguments.done", "name")],
+        },
+        {
+            "id": "json-schema-format-description-null",
+            "events": list(_RESPONSE_EVENTS),
+            "path": "$.response.text.format.description",
+            "message": "json_schema text format 'description' is null, but the docs type it as a"
+            " string; real servers echo null when the request set none",
+            "documented": _in_response(
+                {"properties": {"text": {"properties": {"format": {"$ref": "#/$defs/format"}}}}}
+            )
+            | {
+                "$defs": {
+                    "format": {
+                        "if": {"properties": {"type": {"const": "json_schema"}}},
+                        "then": {"properties": {"description": _STRING}},
+                    }
+                }
+            },
+            "relax": [("nullable", "TextResponseFormatJsonSchema", "description")],
+        },
+        {
+            "id": "mcp-tool-server-description-null",
+            "events": list(_RESPONSE_EVENTS),
+            "path": "$.response.tools[].server_description",
+            "message": "mcp tool 'server_description' is null, but the docs type it as a string;"
+            " real servers echo null when the request set none",
+            "documented": _in_response(
+                {
+                    "properties": {
+                        "tools": {
+                            "items": {
+                                "if": {"properties": {"type": {"const": "mcp"}}},
+                                "then": {"properties": {"server_description": _STRING}},
+                            }
+                        }
+                    }
+                }
+            ),
+            "relax": [("nullable", "MCPTool", "server_description")],
+        },
+        {
+            "id": "web-search-source-api",
+            "events": ["response.output_item.done", *_RESPONSE_EVENTS],
+            "path": "$.item.action.sources[]",
+            "message": "a web search source has type 'api' (e.g. oai-weather) and no 'url'; the"
+            " docs list only url sources",
+            "documented": {
+                "$comment": "wherever a web_search_call's sources appear",
+                "properties": {
+                    "item": {"$ref": "#/$defs/call"},
+                    "response": {"properties": {"output": {"items": {"$ref": "#/$defs/call"}}}},
+                },
+                "$defs": {
+                    "call": {
+                        "properties": {
+                            "action": {
+                                "properties": {
+                                    "sources": {
+                                        "items": {"properties": {"type": {"const": "url"}}}
+                                    }
+                                }
+                            }
+                        }
+                    }
+                },
+            },
+            "relax": [
+                (
+                    "also",
+                    "WebSearchActionSearch",
+                    "sources[]",
+                    {
+                        "type": "object",
+                        "title": "Web search API source",
+                        "properties": {"type": {"const": "api"}, "name": _STRING},
+                        "required": ["type"],
+                    },
+                )
+            ],
+        },
+        {
+            "id": "image-generation-call-result-missing",
+            "events": ["response.output_item.added"],
+            "path": "$.item.result",
+            "message": "an image_generation_call item has no 'result' when it is added, which the"
+            " docs require (null until done); real servers leave it out",
+            "documented": {
+                "properties": {
+                    "item": {
+                        "if": {"properties": {"type": {"const": "image_generation_call"}}},
+                        "then": {"required": ["result"]},
+                    }
+                }
+            },
+            "relax": [("optional", "ImageGenToolCall", "result")],
+        },
+        {
+            "id": "shell-call-environment-missing",
+            "events": ["response.output_item.added", "response.output_item.done", *_RESPONSE_EVENTS],
+            "path": "$.item.environment",
+            "message": "a shell_call item has no 'environment', which newer docs require; older"
+            " servers leave it out",
+            "documented": {
+                "properties": {
+                    "item": {"$ref": "#/$defs/call"},
+                    "response": {"properties": {"output": {"items": {"$ref": "#/$defs/call"}}}},
+                },
+                "$defs": {
+                    "call": {
+                        "if": {"properties": {"type": {"const": "shell_call"}}},
+                        "then": {"required": ["environment"]},
+                    }
+                },
+            },
+            "relax": [("optional", "FunctionShellCall", "environment")],
+        },
+        {
+            "id": "error-event-wrapped",
+            "events": ["error"],
+            "path": "$.error",
+            "message": "the error event wraps code, message and param in an 'error' object; the"
+            " docs put them at the top level",
+            "documented": {
+                "required": ["code", "message", "param"],
+                "properties": {"error": False},
+            },
+            "relax": [
+                ("optional", "error", "code"),
+                ("optional", "error", "message"),
+                ("optional", "error", "param"),
+                (
+                    "add",
+                    "error",
+                    "error",
+                    {
+                        "type": "object",
+                        "title": "wrapped error",
+                        "properties": {
+                            "type": _STRING,
+                            "code": {"type": ["string", "null"]},
+                            "message": _STRING,
+                            "param": {"type": ["string", "null"]},
+                        },
+                        "required": ["message"],
+                    },
+                ),
+            ],
+        },
+        {
+            "id": "response-error-code-unlisted",
+            "events": list(_RESPONSE_EVENTS),
+            "path": "$.response.error.code",
+            "message": "response error 'code' is not one the docs list (real: insufficient_quota)",
+            "documented": lambda pool: _in_response(
+                {
+                    "properties": {
+                        "error": {
+                            "anyOf": [
+                                {"type": "null"},
+                                {"properties": {"code": pool["ResponseErrorCode"]}},
+                            ]
+                        }
+                    }
+                }
+            ),
+            "relax": [("also", "ResponseError", "code", _STRING)],
+        },
+    ],
+    "chat": [
+        {
+            "id": "system-fingerprint-null",
+            "events": ["chat.completion.chunk"],
+            "path": "$.system_fingerprint",
+            "message": "'system_fingerprint' is null, but the docs type it as a string; Azure and"
+            " some models send null",
+            "documented": {"properties": {"system_fingerprint": _STRING}},
+            "relax": [("nullable", "chat.completion.chunk", "system_fingerprint")],
+        },
+        {
+            "id": "azure-prompt-filter-chunk",
+            "events": ["chat.completion.chunk"],
+            "path": "$.object",
+            "message": "Azure OpenAI's first chunk has an empty 'object' (and an empty 'id', no"
+            " choices, and 'prompt_filter_results'); the docs require 'chat.completion.chunk'",
+            "documented": {"properties": {"object": {"const": "chat.completion.chunk"}}},
+            "relax": [("also", "chat.completion.chunk", "object", {"const": ""})],
+        },
+        {
+            "id": "choices-missing",
+            "events": ["chat.completion.chunk"],
+            "path": "$.choices",
+            "message": "chunk has no 'choices', which the docs require; gpt-audio chunks come"
+            " without it",
+            "documented": {"required": ["choices"]},
+            "relax": [("optional", "chat.completion.chunk", "choices")],
+        },
+        {
+            "id": "choice-finish-reason-missing",
+            "events": ["chat.completion.chunk"],
+            "path": "$.choices[].finish_reason",
+            "message": "a choice has no 'finish_reason', which the docs require (null until the"
+            " end); gpt-audio chunks and compatible servers leave it out",
+            "documented": {
+                "properties": {"choices": {"items": {"required": ["finish_reason"]}}}
+            },
+            "relax": [("optional", "chat.completion.chunk", "choices[].finish_reason")],
+        },
+        {
+            "id": "delta-fields-null",
+            "events": ["chat.completion.chunk"],
+            "path": "$.choices[].delta",
+            "message": "delta 'role', 'tool_calls' or 'function_call' is null, which the docs do"
+            " not allow (leave them out); Azure OpenAI sends null",
+            "documented": {
+                "properties": {
+                    "choices": {
+                        "items": {
+                            "properties": {
+                                "delta": {
+                                    "properties": {
+                                        "role": {"not": {"type": "null"}},
+                                        "tool_calls": {"not": {"type": "null"}},
+                                        "function_call": {"not": {"type": "null"}},
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            },
+            "relax": [
+                ("nullable", "ChatCompletionStreamResponseDelta", "role"),
+                ("nullable", "ChatCompletionStreamResponseDelta", "tool_calls"),
+                ("nullable", "ChatCompletionStreamResponseDelta", "function_call"),
+            ],
+        },
+        {
+            "id": "usage-details-null",
+            "events": ["chat.completion.chunk"],
+            "path": "$.usage",
+            "message": "usage 'prompt_tokens_details', 'completion_tokens_details' or"
+            " 'prompt_tokens_details.audio_tokens' is null, which the docs do not allow; Azure"
+            " sends null",
+            "documented": {
+                "properties": {
+                    "usage": {
+                        "anyOf": [
+                            {"type": "null"},
+                            {
+                                "properties": {
+                                    "prompt_tokens_details": {
+                                        "type": "object",
+                                        "properties": {"audio_tokens": {"type": "integer"}},
+                                    },
+                                    "completion_tokens_details": {"type": "object"},
+                                }
+                            },
+                        ]
+                    }
+                }
+            },
+            "relax": [
+                ("nullable", "CompletionUsage", "prompt_tokens_details"),
+                ("nullable", "CompletionUsage", "completion_tokens_details"),
+                ("nullable", "CompletionUsage", "prompt_tokens_details.audio_tokens"),
+            ],
+        },
+    ],
+    "anthropic": [
+        {
+            "id": "server-tool-use-web-fetch-requests-missing",
+            "events": ["message_start", "message_delta"],
+            "path": "$.usage.server_tool_use.web_fetch_requests",
+            "message": "usage.server_tool_use has no 'web_fetch_requests', which the SDK types"
+            " require; streams from before web fetch existed leave it out",
+            "documented": {
+                "properties": {
+                    "usage": {"$ref": "#/$defs/usage"},
+                    "message": {"properties": {"usage": {"$ref": "#/$defs/usage"}}},
+                },
+                "$defs": {
+                    "usage": {
+                        "properties": {
+                            "server_tool_use": {
+                                "anyOf": [
+                                    {"type": "null"},
+                                    {"required": ["web_fetch_requests"]},
+                                ]
+                            }
+                        }
+                    }
+                },
+            },
+            "relax": [
+                ("optional", "ServerToolUsage", "web_fetch_requests"),
+                ("optional", "BetaServerToolUsage", "web_fetch_requests"),
+            ],
+        },
+        {
+            "id": "fallback-block-trigger-missing",
+            "events": ["content_block_start"],
+            "path": "$.content_block.trigger",
+            "message": "a fallback block has no 'trigger', which the SDK types require; the"
+            " recorded server leaves it out",
+            "documented": {
+                "properties": {
+                    "content_block": {
+                        "if": {"properties": {"type": {"const": "fallback"}}},
+                        "then": {"required": ["trigger"]},
+                    }
+                }
+            },
+            "relax": [("optional", "BetaFallbackBlock", "trigger")],
+        },
+    ],
+}
