@@ -68,7 +68,7 @@ def _load_openapi() -> dict[str, Any]:
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with OPENAPI.open(encoding="utf-8") as handle:
-        spec: dict[str, Any] = yaml.load(handle, Loader=loader)  # noqa: S506 - a safe loader
+        spec: dict[str, Any] = yaml.load(handle, Loader=loader)
     return spec
 
 
@@ -179,7 +179,9 @@ def _resolve(deviation: dict[str, Any], pool: dict[str, Schema], events: dict[st
     if deviation["events"] == [ALL]:
         prop = deviation["relax"][0][2]
         deviation["events"] = sorted(e for e, s in events.items() if prop in s.get("required", ()))
-        deviation["relax"] = [(op, e, p, *a) for e in deviation["events"] for op, _, p, *a in deviation["relax"]]
+        deviation["relax"] = [
+            (op, e, p, *a) for e in deviation["events"] for op, _, p, *a in deviation["relax"]
+        ]
     unknown = set(deviation["events"]) - set(events)
     if unknown:
         raise SystemExit(f"{deviation['id']}: no event {sorted(unknown)}")
@@ -430,7 +432,7 @@ _PYDANTIC_DROPPED = {"discriminator"}
 
 
 def _from_pydantic(node: Any) -> Any:
-    """A pydantic JSON Schema node with refs as ``<Model>.json`` and no ``additionalProperties: true``."""
+    """A pydantic schema node: refs as ``<Model>.json``, no ``additionalProperties: true``."""
     if isinstance(node, list):
         return [_from_pydantic(item) for item in node]
     if not isinstance(node, dict):
@@ -526,7 +528,10 @@ def build_anthropic() -> Files:
             "sdk": {"package": "anthropic", "version": anthropic.__version__},
             "versions": ["2023-06-01"],
             "default_version": "2023-06-01",
-            "version_header": {"name": "anthropic-version", "pattern": "^([0-9]{4}-[0-9]{2}-[0-9]{2})$"},
+            "version_header": {
+                "name": "anthropic-version",
+                "pattern": "^([0-9]{4}-[0-9]{2}-[0-9]{2})$",
+            },
         },
     )
     return files
@@ -581,7 +586,9 @@ def main(argv: list[str] | None = None, build_files: Callable[[], Files] = build
             print(f"differs from a fresh build: schemas/{path}")
         return 1 if stale else 0
     write(fresh)
-    counts = {p: sum(1 for f in fresh if f.startswith(f"{p}/") and "/events/" in f) for p in PROFILES}
+    counts = {
+        p: sum(1 for f in fresh if f.startswith(f"{p}/") and "/events/" in f) for p in PROFILES
+    }
     print("wrote " + ", ".join(f"{p}: {n} event schemas" for p, n in counts.items()))
     return 0
 

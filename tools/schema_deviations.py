@@ -122,9 +122,7 @@ DEVIATIONS: dict[str, list[dict[str, Any]]] = {
                 "properties": {
                     "part": {"$ref": "#/$defs/text"},
                     "item": {"$ref": "#/$defs/message"},
-                    "response": {
-                        "properties": {"output": {"items": {"$ref": "#/$defs/message"}}}
-                    },
+                    "response": {"properties": {"output": {"items": {"$ref": "#/$defs/message"}}}},
                 },
                 "$defs": {
                     "text": {
@@ -201,9 +199,7 @@ DEVIATIONS: dict[str, list[dict[str, Any]]] = {
                         "properties": {
                             "action": {
                                 "properties": {
-                                    "sources": {
-                                        "items": {"properties": {"type": {"const": "url"}}}
-                                    }
+                                    "sources": {"items": {"properties": {"type": {"const": "url"}}}}
                                 }
                             }
                         }
@@ -225,6 +221,22 @@ DEVIATIONS: dict[str, list[dict[str, Any]]] = {
             ],
         },
         {
+            "id": "web-search-call-action-missing",
+            "events": ["response.output_item.added"],
+            "path": "$.item.action",
+            "message": "a web_search_call item has no 'action' when it is added, which the docs"
+            " require; real servers send it with output_item.done",
+            "documented": {
+                "properties": {
+                    "item": {
+                        "if": {"properties": {"type": {"const": "web_search_call"}}},
+                        "then": {"required": ["action"]},
+                    }
+                }
+            },
+            "relax": [("optional", "WebSearchToolCall", "action")],
+        },
+        {
             "id": "image-generation-call-result-missing",
             "events": ["response.output_item.added"],
             "path": "$.item.result",
@@ -242,7 +254,11 @@ DEVIATIONS: dict[str, list[dict[str, Any]]] = {
         },
         {
             "id": "shell-call-environment-missing",
-            "events": ["response.output_item.added", "response.output_item.done", *_RESPONSE_EVENTS],
+            "events": [
+                "response.output_item.added",
+                "response.output_item.done",
+                *_RESPONSE_EVENTS,
+            ],
             "path": "$.item.environment",
             "message": "a shell_call item has no 'environment', which newer docs require; older"
             " servers leave it out",
@@ -346,9 +362,7 @@ DEVIATIONS: dict[str, list[dict[str, Any]]] = {
             "path": "$.choices[].finish_reason",
             "message": "a choice has no 'finish_reason', which the docs require (null until the"
             " end); gpt-audio chunks and compatible servers leave it out",
-            "documented": {
-                "properties": {"choices": {"items": {"required": ["finish_reason"]}}}
-            },
+            "documented": {"properties": {"choices": {"items": {"required": ["finish_reason"]}}}},
             "relax": [("optional", "chat.completion.chunk", "choices[].finish_reason")],
         },
         {
