@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args._run(args)
     except RecorderError as error:
-        print(f"sse-recorder {args.command}: error: {error}", file=sys.stderr)
+        print(f"sse-recorder {args.command}: error: {_redacted(error)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"sse-recorder {args.command}: interrupted", file=sys.stderr)
@@ -74,18 +74,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("SSE_RECORDER_DEBUG"):
             raise
         where = f"{error.filename}: " if error.filename else ""
-        print(f"sse-recorder {args.command}: error: {where}{error.strerror}", file=sys.stderr)
+        print(
+            f"sse-recorder {args.command}: error: {_redacted(where)}{error.strerror}",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except Exception as error:  # a bug of ours: still one line, the traceback on request
         if os.environ.get("SSE_RECORDER_DEBUG"):
             raise
         print(
-            f"sse-recorder {args.command}: internal error: {type(error).__name__}: {error} "
+            f"sse-recorder {args.command}: internal error: {type(error).__name__}: "
+            f"{_redacted(error)} "
             "(a bug in sse-recorder; SSE_RECORDER_DEBUG=1 shows the traceback)",
             file=sys.stderr,
         )
         return EXIT_USAGE
     return code
+
+
+def _redacted(message: object) -> str:
+    """An error message as it may leave the process: a message quoting a URL, a request
+    body or a payload loses the secrets in it (``Redactor.redact_text``, the default rules)."""
+    from recorder.record.redaction import Redactor
+
+    return Redactor.default().redact_text(str(message))
 
 
 def run() -> None:

@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import time
+from pathlib import Path
 
+import httpx
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recorder.cassette import Cassette, Chunk, Interaction, RecordedRequest, RecordedResponse
+from recorder.cassette import (
+    Cassette,
+    Chunk,
+    Interaction,
+    RecordedRequest,
+    RecordedResponse,
+    load_cassette,
+)
+from recorder.cli import main
+from recorder.net.serving import BackgroundServer
+from recorder.record.proxy import SERVER_OPTIONS, RecordingProxy
 from recorder.record.redaction import MARKER, MAX_HELD, OVERLAP, ChunkRedactor, Redactor
+from recorder.record.transport import RecordingTransport
 from tests.conftest import CASSETTES
+from tests.upstream import Received, Script, Upstream, module_upstream
 
 
 def request(**fields: object) -> RecordedRequest:
@@ -236,3 +254,200 @@ def test_redact_cassette_keeps_shape() -> None:
     assert b"sk-x1y2z3w4" not in redacted.dumps().encode()
     assert result.outcome == "complete" and result.ended_at == 9.5
     assert MARKER in redacted.dumps()
+
+
+# ------------------------------------------------------------------ keys in bodies and text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (b'{"api_key": "plain-value-1", "model": "gpt-4o"}',
+         b'{"api_key": "REDACTED", "model": "gpt-4o"}'),
+        (b'{"openai_api_key":"v","client_secret":"w","password":"x","refresh_token":"y"}',
+         b'{"openai_api_key":"REDACTED","client_secret":"REDACTED","password":"REDACTED",'
+         b'"refresh_token":"REDACTED"}'),
+        (b'{"input": "{\\"apiKey\\": \\"nested-value\\"}"}',
+         b'{"input": "{\\"apiKey\\": \\"REDACTED\\"}"}'),
+        (b'data: {"text": "use sk-proj-abcdefghijklmnop0123 here"}',
+         b'data: {"text": "use REDACTED here"}'),
+        (b"sk-ant-api03-abcdefghijklmnop0123 sk-abcdefghijklmnopqrst AIzaabcdefghijklmnop0123",
+         b"REDACTED REDACTED REDACTED"),
+        (b"see https://h/x?key=abcdef&limit=2 and https://u:p@h/y",
+         b"see https://h/x?key=REDACTED&limit=2 and https://REDACTED@h/y"),
+        # Ordinary text and non-secret fields stay: logprob tokens, words with "sk-".
+        (b'{"token": "Hello", "max_tokens": 20, "idempotency_key": "k1"} sk-learn risk-free',
+         b'{"token": "Hello", "max_tokens": 20, "idempotency_key": "k1"} sk-learn risk-free'),
+    ],
+)  # fmt: skip
+def test_key_shapes_and_credential_fields_are_redacted_by_default(
+    text: bytes, expected: bytes
+) -> None:
+    assert Redactor.default().redact_body(text) == expected
+    assert Redactor.default().redact_text(text.decode()) == expected.decode()
+    assert Redactor(defaults=False).redact_body(text) == text
+    assert Redactor(body_defaults=False).redact_body(text) == text
+
+
+def test_a_body_key_is_scrubbed_wherever_the_server_echoes_it() -> None:
+    sent = request(body=b'{"api_key": "plain-body-key-1"}')
+    assert Redactor.default().redact_body(b"invalid key plain-body-key-1", sent) == (
+        b"invalid key REDACTED"
+    )
+
+
+def test_a_key_split_across_chunks_by_default() -> None:
+    chunks = Redactor.default().chunk_redactor()
+    assert chunks.feed(b'data: {"k": "sk-proj-abcd', 0.1) == []
+    assert chunks.feed(b'efghijklmnop0123"}\n\n', 0.2) == [
+        (0.1, b'data: {"k": "REDACTED'),
+        (0.2, b'"}\n\n'),
+    ]
+
+
+# Fake keys in every place a client puts one; the upstream echoes what it got (as an error
+# body does), so each key also arrives in a response body.
+FAKE_HEADER_KEY = "sk-proj-FAKEheader0123456789abcdef"
+FAKE_HEADER_KEY2 = "FAKE-x-api-key-value-0002"
+FAKE_QUERY_KEY = "FAKE-query-key-value-0003"
+FAKE_QUERY_SHAPED = "sk-ant-api03-FAKEquery0123456789"
+FAKE_BODY_KEY = "FAKE-body-field-value-0005"
+FAKE_BODY_SHAPED = "sk-FAKEbodyinline0123456789"
+FAKES = [FAKE_HEADER_KEY, FAKE_HEADER_KEY2, FAKE_QUERY_KEY, FAKE_QUERY_SHAPED, FAKE_BODY_KEY,
+         FAKE_BODY_SHAPED]  # fmt: skip
+SECRET_QUERY = f"?key={FAKE_QUERY_KEY}&api_key={FAKE_QUERY_SHAPED}&limit=2"
+SECRET_HEADERS = {"Authorization": f"Bearer {FAKE_HEADER_KEY}", "x-api-key": FAKE_HEADER_KEY2}
+SECRET_BODY = json.dumps(
+    {"api_key": FAKE_BODY_KEY, "messages": [{"content": f"my key is {FAKE_BODY_SHAPED}"}]}
+)
+
+
+def _echo(received: Received) -> Script:
+    echoed = json.dumps({"query": received.query, "body": received.body.decode()})
+    return Script([b"event: error\n", f"data: {echoed}\n\n".encode(), b"data: [DONE]\n\n"])
+
+
+upstream = module_upstream(
+    {("POST", "/v1/echo"): _echo, ("POST", "/v1/hold"): Script([b"data: 1\n\n"], end="hold")}
+)
+
+
+def _leaks(*texts: str | bytes) -> int:
+    """How many times any fake key appears in ``texts``."""
+    blob = b"\n".join(t.encode() if isinstance(t, str) else t for t in texts)
+    return sum(blob.count(key.encode()) for key in FAKES)
+
+
+def _files(directory: Path) -> list[bytes]:
+    return [path.read_bytes() for path in directory.rglob("*") if path.is_file()]
+
+
+def _har(url: str) -> dict[str, object]:
+    headers = [{"name": name, "value": value} for name, value in SECRET_HEADERS.items()]
+    return {
+        "log": {
+            "version": "1.2",
+            "entries": [
+                {
+                    "startedDateTime": "2024-01-01T00:00:00Z",
+                    "time": 10,
+                    "request": {
+                        "method": "POST",
+                        "url": url,
+                        "headers": headers,
+                        "postData": {"mimeType": "application/json", "text": SECRET_BODY},
+                    },
+                    "response": {
+                        "status": 200,
+                        "headers": [{"name": "content-type", "value": "text/event-stream"}],
+                        "content": {
+                            "mimeType": "text/event-stream",
+                            "text": f"data: {SECRET_BODY}\n\n",
+                        },
+                    },
+                    "timings": {"send": 1, "wait": 2, "receive": 3},
+                }
+            ],
+        }
+    }
+
+
+def _vcr(url: str) -> dict[str, object]:
+    request = {
+        "method": "POST",
+        "uri": url,
+        "body": SECRET_BODY,
+        "headers": {name: [value] for name, value in SECRET_HEADERS.items()},
+    }
+    response = {
+        "status": {"code": 200},
+        "headers": {"Content-Type": ["text/event-stream"]},
+        "body": {"string": f"data: {SECRET_BODY}\n\n"},
+    }
+    return {"interactions": [{"request": request, "response": response}], "version": 1}
+
+
+def test_fake_keys_reach_no_file_and_no_output_through_any_path(
+    tmp_path: Path, upstream: tuple[str, Upstream], capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, app = upstream
+    target = url + "/v1/echo" + SECRET_QUERY
+    outputs: list[str] = []
+    # 1. RecordingTransport
+    with httpx.Client(transport=RecordingTransport(tmp_path / "transport.jsonl")) as client:
+        response = client.post(target, headers=SECRET_HEADERS, content=SECRET_BODY)
+        assert FAKE_BODY_KEY in response.text  # the upstream did echo it
+    # 2. the recording proxy
+    proxy_app = RecordingProxy(url, tmp_path / "proxy")
+    with BackgroundServer(proxy_app, **SERVER_OPTIONS) as proxy:  # type: ignore[arg-type]
+        response = httpx.post(
+            proxy.url + "/v1/echo" + SECRET_QUERY, headers=SECRET_HEADERS, content=SECRET_BODY
+        )
+        assert FAKE_BODY_KEY in response.text
+    (cassette,) = (tmp_path / "proxy").iterdir()
+    _wait_for_end(cassette)
+    # 3. sse-recorder record, what it prints, and its messages when the request fails
+    body_file = tmp_path / "body.json"
+    body_file.write_text(SECRET_BODY)
+    headers = [arg for name, value in SECRET_HEADERS.items() for arg in ("-H", f"{name}: {value}")]
+    record = ["record", *headers, "-o", str(tmp_path / "cli.jsonl"), "--force", "--timeout", "1"]
+    assert main([*record, target, "-d", f"@{body_file}"]) == 0
+    assert main([*record, "http://127.0.0.1:9/v1/echo" + SECRET_QUERY, "-d", SECRET_BODY]) == 2
+    assert main([*record, target.replace("/echo", "/hold"), "-d", SECRET_BODY]) == 1  # timeout
+    outputs += capsys.readouterr()
+    # 4. imports (HAR, vcrpy YAML and JSON) and redact, of captures with the keys in place
+    unredacted = tmp_path / "unredacted"
+    unredacted.mkdir()
+    interaction = load_cassette(tmp_path / "transport.jsonl").interactions[0]
+    original = RecordedRequest(
+        method="POST", url=target, headers=list(SECRET_HEADERS.items()), body=SECRET_BODY.encode()
+    )
+    echoed = [Chunk(t=0.0, data=f"data: {SECRET_BODY}\n\n".encode())]
+    plain = interaction.model_copy(update={"request": original, "chunks": echoed})
+    Cassette(interactions=[plain]).save(unredacted / "plain.jsonl")
+    (unredacted / "capture.har").write_text(json.dumps(_har(target)))
+    (unredacted / "vcr.yaml").write_text(yaml.safe_dump(_vcr(target)))
+    (unredacted / "vcr.json").write_text(json.dumps(_vcr(target)))
+    assert _leaks(*_files(unredacted)) >= 4 * len(FAKES)  # the inputs do hold every key
+    for name in ("capture.har", "vcr.yaml", "vcr.json"):
+        assert main(["import", str(unredacted / name), "-o", str(tmp_path / f"{name}.jsonl")]) == 0
+    redacted = tmp_path / "redacted.jsonl"
+    redacted.write_bytes((unredacted / "plain.jsonl").read_bytes())
+    assert main(["redact", str(redacted)]) == 0
+    # 5. what is printed and reported about the recordings
+    for path in sorted(tmp_path.glob("*.jsonl")):
+        for command in ("show", "parse", "validate"):
+            main([command, str(path)])
+    assert main(["report", str(tmp_path), "-o", str(tmp_path / "report.html")]) in (0, 1)
+    outputs += capsys.readouterr()
+    shutil.rmtree(unredacted)  # the test's own inputs, keys in place
+    body_file.unlink()
+    assert sum(FAKE_BODY_KEY in seen.body.decode() for seen in app.requests) >= 4  # keys were sent
+    assert _leaks(*_files(tmp_path), *outputs) == 0
+
+
+def _wait_for_end(path: Path, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while load_cassette(path).interactions[0].outcome == "interrupted":
+        assert time.monotonic() < deadline, "the proxy never wrote the end"
+        time.sleep(0.01)

@@ -78,6 +78,9 @@ class CassetteRecorder:
         self._durable = durable
         self._writer: CassetteWriter | None = None
         self._lock = threading.Lock()
+        #: The interaction started last (what ``sse-recorder record`` summarises, without
+        #: reading the cassette back).
+        self.last: InteractionRecording | None = None
 
     def _open(self) -> CassetteWriter:
         if self._writer is None:
@@ -98,7 +101,8 @@ class CassetteRecorder:
         redacted = self.redactor.redact_request(request)
         with self._lock:
             index = self._open().request(redacted)
-        return InteractionRecording(self, index, started, chunks)
+            self.last = InteractionRecording(self, index, started, chunks)
+        return self.last
 
     def _write_response(
         self, index: int, status: int, headers: list[tuple[str, str]], t: float
@@ -112,9 +116,16 @@ class CassetteRecorder:
             for t, data in chunks:
                 writer.chunk(index, data, t=t)
 
-    def _write_end(self, index: int, outcome: Outcome, t: float, detail: str | None) -> None:
+    def _write_end(
+        self,
+        index: int,
+        outcome: Outcome,
+        t: float,
+        detail: str | None,
+        client_left: float | None = None,
+    ) -> None:
         with self._lock:
-            self._open().end(index, outcome, t=t, detail=detail)
+            self._open().end(index, outcome, t=t, detail=detail, client_left=client_left)
 
     def close(self) -> None:
         """Close the file (interactions still open stay ``interrupted``)."""
@@ -146,7 +157,11 @@ class InteractionRecording:
         self._chunks = chunks
         self.chunk_count = 0
         self.size = 0
+        #: The response's status, once it arrived.
+        self.status: int | None = None
         self.outcome: Outcome | None = None
+        #: The ending's detail, as written (redacted).
+        self.detail: str | None = None
         # chunk() and end() may race (a transport draining in a thread): never a chunk
         # record after the end record.
         self._lock = threading.Lock()
@@ -165,6 +180,7 @@ class InteractionRecording:
     ) -> None:
         """The status line and headers arrived (they are redacted here), at ``t`` (or now)."""
         headers = self.owner.redactor.redact_response_headers(headers)
+        self.status = status
         self.owner._write_response(self.index, status, headers, self.now() if t is None else t)
 
     def chunk(self, data: bytes, t: float | None = None) -> None:
@@ -178,9 +194,16 @@ class InteractionRecording:
             if ready:
                 self.owner._write_chunks(self.index, ready)
 
-    def end(self, outcome: Outcome = "complete", detail: str | None = None) -> None:
+    def end(
+        self,
+        outcome: Outcome = "complete",
+        detail: str | None = None,
+        *,
+        client_left: float | None = None,
+    ) -> None:
         """The body ended; only the first call counts. ``detail`` is redacted like the body
-        (an error message may quote a secret: h11 quotes a refused header's value)."""
+        (an error message may quote a secret: h11 quotes a refused header's value);
+        ``client_left``: when the client hung up before that (seconds), if it did."""
         with self._lock:
             if self.ended:
                 return
@@ -190,11 +213,12 @@ class InteractionRecording:
                 detail = self._chunks.redact(detail.encode(errors="backslashreplace")).decode(
                     errors="replace"
                 )
+            self.detail = detail
             self.owner._write_chunks(self.index, self._chunks.flush())
-            self.owner._write_end(self.index, outcome, t, detail)
+            self.owner._write_end(self.index, outcome, t, detail, client_left)
 
-    def fail(self, error: BaseException) -> Outcome:
+    def fail(self, error: BaseException, *, client_left: float | None = None) -> Outcome:
         """The body ended with ``error``: record the outcome it means and return it."""
         outcome, detail = outcome_of(error)
-        self.end(outcome, detail)
+        self.end(outcome, detail, client_left=client_left)
         return outcome

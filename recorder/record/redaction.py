@@ -10,9 +10,13 @@ What is replaced, by default:
   default because new ones keep appearing and several carry provider credentials
   (``x-portkey-config`` may inline API keys, ``x-portkey-aws-secret-access-key``...);
 - key-like query parameters (``api_key``, ``key``, ``token``, ``access_token``, ``sig``...);
-- in request and response bodies: the user's regexes, and every secret value found in this
-  interaction's request headers, query or URL user info (a server echoing the key in an error
-  body).
+- in request and response bodies, and in any text that leaves the process (error messages,
+  reports): values shaped like provider keys (``sk-...``, ``sk-proj-...``, ``sk-ant-...``,
+  ``AIza...``, ``ghp_...``, ``AKIA...``: ``KEY_SHAPES``), the string values of JSON fields named
+  like credentials (``"api_key": "..."``, ``"client_secret"``, ``"password"``:
+  ``CREDENTIAL_FIELD``), key-like query values inside any URL in the text (``?key=...``), the
+  user's regexes, and every secret value found in this interaction's request headers, query or
+  URL user info (a server echoing the key in an error body).
 
 The replacement is the fixed marker ``REDACTED``, not a hash of the secret: nothing derived
 from a secret reaches the disk (a short hash of a weak secret can be confirmed by guessing),
@@ -54,10 +58,14 @@ from recorder.cassette import (
 )
 
 __all__ = [
+    "CREDENTIAL_FIELD",
+    "DEFAULT_BODY_PATTERNS",
     "DEFAULT_HEADERS",
     "DEFAULT_QUERY",
+    "KEY_SHAPES",
     "MARKER",
     "PORTKEY_KEPT_HEADERS",
+    "URL_USERINFO",
     "ChunkRedactor",
     "Redactor",
 ]
@@ -124,6 +132,46 @@ DEFAULT_QUERY = frozenset(
         "secret",
     }
 )
+
+#: Values shaped like provider API keys, found in any text. Each prefix is one a provider
+#: documents for its secret keys (OpenAI ``sk-``/``sk-proj-``/``sk-svcacct-``/``sk-admin-``,
+#: Anthropic ``sk-ant-``, Stripe, Groq ``gsk_``, Hugging Face ``hf_``, GitHub, Slack, Google
+#: ``AIza``, Replicate ``r8_``, Langfuse, AWS access key ids); the tail is long enough that
+#: ordinary words (``sk-learn``, ``risk-free``) never match.
+KEY_SHAPES = re.compile(
+    rb"(?<![A-Za-z0-9_-])(?:"
+    rb"(?:sk-|sk_live_|sk_test_|rk_live_|rk_test_|gsk_|hf_|ghp_|gho_|ghu_|ghs_|ghr_"
+    rb"|github_pat_|xox[abprs]-|AIza|r8_|pk-lf-)[A-Za-z0-9_-]{16,}"
+    rb"|(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])"
+    rb")"
+)
+_CREDENTIAL_NAME = (
+    rb"[A-Za-z0-9_-]*(?:api[_-]?key|apikey|secret|passw(?:or)?d|private[_-]?key"
+    rb"|(?:access|refresh|id|auth|session|bearer|security)[_-]?token|authorization"
+    rb"|credentials?)[A-Za-z0-9_-]*"
+)
+#: The string value of a JSON field named like a credential (only the value is replaced, so
+#: the JSON keeps its shape), also once escaped inside another JSON string.
+CREDENTIAL_FIELD = re.compile(
+    rb'(?i)"' + _CREDENTIAL_NAME + rb'"\s*:\s*"((?:[^"\\]|\\.)*)"'
+    rb'|\\"' + _CREDENTIAL_NAME + rb'\\"\s*:\s*\\"((?:[^"\\]|\\[^"])*)\\"'
+)
+#: ``user:password@`` in any URL of a text.
+URL_USERINFO = re.compile(rb"://([^/\s@\"'<>]+)@")
+_QUERY_IN_TEXT = rb"(?i)[?&](?:%s)=([^&#\s\"'<>]+)"
+
+
+def _query_in_text(names: Iterable[str]) -> re.Pattern[bytes]:
+    """Key-like query values inside any URL in a text (an error message quoting the URL)."""
+    alternatives = b"|".join(
+        re.escape(name.encode()) for name in sorted(names, key=len, reverse=True)
+    )
+    return re.compile(_QUERY_IN_TEXT % alternatives)
+
+
+#: What every body and message is searched for by default (``Redactor(defaults=False)`` or
+#: ``body_defaults=False`` turns it off); the query names are added per ``Redactor``.
+DEFAULT_BODY_PATTERNS: tuple[re.Pattern[bytes], ...] = (KEY_SHAPES, CREDENTIAL_FIELD, URL_USERINFO)
 
 #: Secrets shorter than this are not searched for in bodies (they would match ordinary text).
 MIN_LITERAL = 8
@@ -274,6 +322,7 @@ class Redactor:
         body_patterns: Iterable[str | bytes | re.Pattern[str] | re.Pattern[bytes]] = (),
         *,
         defaults: bool = True,
+        body_defaults: bool | None = None,
     ) -> None:
         self.headers = frozenset(name.lower() for name in extra_headers) | (
             DEFAULT_HEADERS if defaults else frozenset()
@@ -282,7 +331,12 @@ class Redactor:
             DEFAULT_QUERY if defaults else frozenset()
         )
         self.portkey = defaults
+        #: The user's patterns; ``patterns_for`` adds the defaults and literal secrets.
         self.body_patterns = tuple(_compile(pattern) for pattern in body_patterns)
+        searched = defaults if body_defaults is None else body_defaults
+        self.default_body_patterns: tuple[re.Pattern[bytes], ...] = (
+            (*DEFAULT_BODY_PATTERNS, _query_in_text(self.query)) if searched else ()
+        )
 
     @classmethod
     def default(cls) -> Redactor:
@@ -345,12 +399,19 @@ class Redactor:
         for credential in (parts.username, parts.password):  # percent-encoded in the URL
             if credential:
                 found.update({credential, unquote(credential)})
+        if self.default_body_patterns:  # "api_key": "..." in the body, echoed elsewhere
+            for match in CREDENTIAL_FIELD.finditer(request.body):
+                found.update(value.decode("utf-8", "replace") for value in match.groups() if value)
         return sorted((s.encode() for s in found if len(s) >= MIN_LITERAL), key=len, reverse=True)
 
     def patterns_for(self, request: RecordedRequest | None) -> list[re.Pattern[bytes]]:
         """Body patterns for one interaction: the user's, then its literal secrets."""
         literals = self.secrets_in(request) if request is not None else []
-        return [*self.body_patterns, *(re.compile(re.escape(s)) for s in literals)]
+        return [
+            *self.default_body_patterns,
+            *self.body_patterns,
+            *(re.compile(re.escape(s)) for s in literals),
+        ]
 
     def chunk_redactor(self, request: RecordedRequest | None = None) -> ChunkRedactor:
         """A streaming body redactor for the response to ``request`` (unredacted)."""
@@ -360,6 +421,13 @@ class Redactor:
         """A whole body redacted (the same bytes the chunk path produces, joined)."""
         return self.chunk_redactor(request).redact(data)
 
+    def redact_text(self, text: str, request: RecordedRequest | None = None) -> str:
+        """A message, report or any text about to leave the process, redacted: URLs in it lose
+        their key-like query values and user info, and the body rules apply (key shapes,
+        credential fields, the user's patterns, ``request``'s literal secrets)."""
+        redacted = self.redact_body(text.encode("utf-8", "surrogatepass"), request)
+        return redacted.decode("utf-8", "surrogatepass")
+
     def redact_request(self, request: RecordedRequest) -> RecordedRequest:
         """The request with secret headers, query values and body matches replaced."""
         return RecordedRequest(
@@ -367,6 +435,7 @@ class Redactor:
             url=self.redact_url(request.url),
             headers=self.redact_headers(request.headers),
             body=self.redact_body(request.body, request),
+            client_path=request.client_path,
         )
 
     # ---------------------------------------------------------------- whole cassettes
