@@ -435,7 +435,6 @@ class Redactor:
             url=self.redact_url(request.url),
             headers=self.redact_headers(request.headers),
             body=self.redact_body(request.body, request),
-            client_path=request.client_path,
         )
 
     # ---------------------------------------------------------------- whole cassettes
