@@ -29,6 +29,10 @@ so with ``openai``), ``sse_client`` / ``sse_async_client``, ``sse_base_url`` (a 
 recording server on 127.0.0.1 for network clients), ``sse_config`` (project defaults, to
 override) and ``sse_snapshot`` (syrupy's ``snapshot`` with ``SSESnapshotExtension``).
 
+A replay needs no API key: while a test only replays, an unset ``OPENAI_API_KEY`` or
+``ANTHROPIC_API_KEY`` holds a placeholder (the client libraries refuse to start without one),
+so ``openai.OpenAI(base_url=sse_base_url + "/v1")`` runs in CI without a secret.
+
 Contract tests at scale: ``pytest --sse-validate PATH`` collects each cassette and ``.sse`` file
 under PATH as one test item, which fails with the validator's findings.
 
@@ -55,6 +59,8 @@ __all__ = [
     "CONFIG_KEYS",
     "MARKER_OPTIONS",
     "RECORD_MODES",
+    "REPLAY_API_KEY",
+    "REPLAY_KEY_VARIABLES",
     "parse_mode",
 ]
 
@@ -79,6 +85,13 @@ CONFIG_KEYS = (
 )
 
 _ALLOWED_MODES = ", ".join(RECORD_MODES)
+
+#: Environment variables client libraries refuse to start without (``openai.OpenAI()`` raises
+#: when ``OPENAI_API_KEY`` is unset), although a replay never sends a key anywhere. While a test
+#: only replays, each one that is unset holds ``REPLAY_API_KEY``, so CI needs no secret; a test
+#: that records sees the real environment (a missing key must fail there, not be recorded).
+REPLAY_KEY_VARIABLES = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
+REPLAY_API_KEY = "replay-needs-no-key"
 
 
 def parse_mode(value: object, where: str) -> str:
@@ -317,9 +330,15 @@ def sse_cassette(
         problem = str(error)
     if problem is not None:  # failing outside the except block keeps the report one message
         pytest.fail(problem, pytrace=False)
+    environment = pytest.MonkeyPatch()
+    if not use.recording:
+        for variable in REPLAY_KEY_VARIABLES:
+            if not os.environ.get(variable):
+                environment.setenv(variable, REPLAY_API_KEY)
     try:
         yield use
     finally:
+        environment.undo()
         try:
             use.finish(passed=request.node.stash.get(_CALL_PASSED, False))
         except (RecordedContractError, MissingCassetteError) as error:

@@ -8,6 +8,7 @@ touches the network.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import xml.etree.ElementTree as ET
@@ -606,3 +607,34 @@ def test_validate_reports_an_unreadable_file_in_one_line(
     result = pytester.runpytest("--sse-validate", str(bad))
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*corrupt.jsonl:2: invalid JSON*"])
+
+
+KEYLESS_TEST = """
+import openai
+import pytest
+
+@pytest.mark.sse_cassette(upstream="{upstream}")
+def test_run(sse_base_url):
+    client = openai.OpenAI(base_url=sse_base_url + "/v1", max_retries=0)  # the key from the env
+    with client.beta.threads.runs.stream(thread_id="{thread}", assistant_id="a") as stream:
+        stream.until_done()
+"""
+
+
+def test_replay_needs_no_api_key_and_recording_sees_the_real_environment(
+    pytester: pytest.Pytester, upstream: BackgroundServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's plugin example in CI: recorded with a key, replayed without one."""
+    pytester.makepyfile(test_module=KEYLESS_TEST.format(upstream=upstream.url, thread=RUN_THREAD))
+    options = ["-W", "ignore::DeprecationWarning"]
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    # Recording without a key fails as it would against the real API: nothing is made up.
+    pytester.runpytest("--sse-record-mode=once", *options).assert_outcomes(failed=1)
+    assert not _cassette(pytester).exists()
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-recording-key")
+    pytester.runpytest("--sse-record-mode=once", *options).assert_outcomes(passed=1)
+    assert "sk-fake-recording-key" not in _cassette(pytester).read_text("utf-8")
+    monkeypatch.delenv("OPENAI_API_KEY")
+    upstream.stop()
+    pytester.runpytest(*options).assert_outcomes(passed=1)
+    assert "OPENAI_API_KEY" not in os.environ  # the placeholder was taken back
