@@ -39,7 +39,11 @@ def run(args: argparse.Namespace) -> int:
     output = Path(args.output)
     if output.is_dir():  # else the temporary file would be written beside it, in its parent
         raise UsageError(f"{output}: is a directory, not a report file")
-    cassettes = list(load_all(args.paths))
+    # A report is an artifact that gets shared: what it shows (payloads, and findings quoting
+    # them) comes from cassettes redacted by the default rules (a no-op on recorded ones; a
+    # hand-made cassette or raw body may hold a key).
+    redactor = Redactor.default()
+    cassettes = [redactor.redact_cassette(cassette) for cassette in load_all(args.paths)]
     findings: list[list[Finding]] = []
     for cassette in cassettes:
         for warning in cassette.warnings:
@@ -51,11 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
         with located(cassette.path):
             findings.append(validate_cassette(cassette, profile=args.profile, strict=args.strict))
-    # A report is an artifact that gets shared: what it shows is redacted by the default rules
-    # (a no-op on recorded cassettes; a hand-made cassette or raw body may hold a key).
-    redactor = Redactor.default()
-    shown = [redactor.redact_cassette(cassette) for cassette in cassettes]
-    html = render_report(shown, findings, title=args.title)
+    html = render_report(cassettes, findings, title=args.title)
     output.parent.mkdir(parents=True, exist_ok=True)
     temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
     try:
