@@ -8,15 +8,17 @@ For each body of ``fixtures/real-streams/{responses,chat,anthropic}/`` a real HT
 blocks only the beta types know) and our fold folds the same body parsed by ``recorder``'s own
 parser. They must be equal.
 
-What is compared: ``model_dump(mode="json", exclude_unset=True, by_alias=True)`` of the
-library's object. ``by_alias`` because the fold speaks the wire's names (``schema``, ``from``),
-which the SDK renames to ``schema_``, ``from_``. ``exclude_unset`` because the SDK models declare every optional field with a null default: a
-plain dump invents keys the stream never sent, which no fold of the wire can know (and that
-would only pin the SDK's schema version). The library's own additions are dropped: ``parsed``
-(Responses output text, Chat message) and ``parsed_arguments`` (function calls): results of its
-structured-output parsing, not of the stream. Fields the library *sets* while folding (e.g.
-Chat's ``usage``/``system_fingerprint``, Anthropic's ``stop_details``) count as set and are
-compared.
+What is compared: ``model_dump(mode="json", exclude_unset=True, by_alias=True,
+warnings=False)`` of the library's object. ``by_alias`` because the fold speaks the wire's names
+(``schema``, ``from``), which the SDK renames to ``schema_``, ``from_``. ``exclude_unset``
+because the SDK models declare every optional field with a null default: a plain dump invents
+keys the stream never sent, which no fold of the wire can know (and that would only pin the
+SDK's schema version). ``warnings=False`` silences pydantic's complaints about real payloads
+that do not match the SDK's types (they are dumped as received). The library's own additions
+are dropped: ``parsed`` (Responses output text, Chat message) and ``parsed_arguments``
+(function calls), results of its structured-output parsing, not of the stream. Fields the
+library *sets* while folding (Chat's ``usage``/``system_fingerprint``, the declared fields of a
+Chat message merged more than once, Anthropic's ``stop_details``) count as set and are compared.
 
 Where the library cannot build a final object it raises; those bodies are listed by name in
 ``LIBRARY_RAISES`` with the error type, the test asserts the library raised exactly that and
@@ -27,6 +29,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +47,7 @@ from tests.upstream import Received, Script, Upstream, split_events
 try:
     from recorder.wire.sse import parse_bytes
 except ImportError:  # before the package move
-    from recorder.sse import parse_bytes  # type: ignore[no-redef]
+    from recorder.sse import parse_bytes  # type: ignore[no-redef,import-untyped,unused-ignore]
 
 APIS = ("responses", "chat", "anthropic")
 BODIES = {
@@ -98,8 +102,14 @@ LIBRARY_RAISES: dict[str, str] = {
 #: Content block types only ``anthropic.types.beta`` knows: such bodies go to
 #: ``client.beta.messages.stream``.
 BETA_BLOCKS = frozenset(
-    {"advisor_tool_result", "compaction", "fallback", "mcp_tool_listing", "mcp_tool_result",
-     "mcp_tool_use"}
+    {
+        "advisor_tool_result",
+        "compaction",
+        "fallback",
+        "mcp_tool_listing",
+        "mcp_tool_result",
+        "mcp_tool_use",
+    }
 )
 
 #: ``message_delta`` fields only the beta types (and the beta accumulator) know.
@@ -111,15 +121,27 @@ def _script(received: Received) -> Script:
     return Script(split_events(BODIES[name].read_bytes()), gap=0)
 
 
+@dataclass(frozen=True)
+class Clients:
+    """The official clients, pointed at the module's upstream (built once: they are slow)."""
+
+    openai: openai.OpenAI
+    anthropic: anthropic.Anthropic
+
+
 @pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
+def clients() -> Iterator[Clients]:
     routes: dict[tuple[str, str], Any] = {
         ("POST", "/v1/responses"): _script,
         ("POST", "/v1/chat/completions"): _script,
         ("POST", "/v1/messages"): _script,
     }
-    with Upstream(routes).serve() as server:
-        yield server.url
+    with (
+        Upstream(routes).serve() as server,
+        openai.OpenAI(base_url=server.url + "/v1", api_key="test", max_retries=0) as oai,
+        anthropic.Anthropic(base_url=server.url, api_key="test", max_retries=0) as claude,
+    ):
+        yield Clients(oai, claude)
 
 
 def _events(path: Path) -> list[tuple[str, Any]]:
@@ -135,13 +157,18 @@ def _events(path: Path) -> list[tuple[str, Any]]:
 
 
 def _fold(api: str, path: Path) -> dict[str, Any] | None:
-    fold: ResponsesFold | ChatFold | AnthropicFold
-    fold = {"responses": ResponsesFold, "chat": ChatFold, "anthropic": AnthropicFold}[api]()
+    folds: dict[str, type[ResponsesFold | ChatFold | AnthropicFold]] = {
+        "responses": ResponsesFold,
+        "chat": ChatFold,
+        "anthropic": AnthropicFold,
+    }
+    fold = folds[api]()
     for kind, payload in _events(path):
         fold.feed(kind, payload)
     return fold.result()
 
 
+@cache
 def _is_beta(path: Path) -> bool:
     for _, payload in _events(path):
         if not isinstance(payload, dict):
@@ -155,12 +182,14 @@ def _is_beta(path: Path) -> bool:
     return False
 
 
-def _library(api: str, name: str, url: str) -> dict[str, Any]:
+def _library(api: str, name: str, clients: Clients) -> dict[str, Any]:
     headers = {"x-fixture": name}
     if api == "anthropic":
-        client = anthropic.Anthropic(base_url=url, api_key="test", max_retries=0)
+        client = clients.anthropic
         request: dict[str, Any] = {
-            "model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": "x"}],
+            "model": "m",
+            "max_tokens": 1,
+            "messages": [{"role": "user", "content": "x"}],
             "extra_headers": headers,
         }
         manager = (
@@ -170,12 +199,12 @@ def _library(api: str, name: str, url: str) -> dict[str, Any]:
         )
         with manager as stream:
             message = stream.get_final_message()
-        return message.model_dump(mode="json", exclude_unset=True, by_alias=True)
-    client_ = openai.OpenAI(base_url=url + "/v1", api_key="test", max_retries=0)
+        return message.model_dump(mode="json", exclude_unset=True, by_alias=True, warnings=False)
+    client_ = clients.openai
     if api == "responses":
         with client_.responses.stream(model="m", input="x", extra_headers=headers) as stream_:
             response = stream_.get_final_response()
-        dumped = response.model_dump(mode="json", exclude_unset=True, by_alias=True)
+        dumped = response.model_dump(mode="json", exclude_unset=True, by_alias=True, warnings=False)
         for item in dumped.get("output") or []:
             item.pop("parsed_arguments", None)
             for part in item.get("content") or [] if item.get("type") == "message" else []:
@@ -185,22 +214,22 @@ def _library(api: str, name: str, url: str) -> dict[str, Any]:
         model="m", messages=[{"role": "user", "content": "x"}], extra_headers=headers
     ) as chat_stream:
         completion = chat_stream.get_final_completion()
-    dumped = completion.model_dump(mode="json", exclude_unset=True, by_alias=True)
+    dumped = completion.model_dump(mode="json", exclude_unset=True, by_alias=True, warnings=False)
     for choice in dumped.get("choices") or []:
-        message = choice.get("message") or {}
-        message.pop("parsed", None)
-        for call in message.get("tool_calls") or []:
+        chat_message = choice.get("message") or {}
+        chat_message.pop("parsed", None)
+        for call in chat_message.get("tool_calls") or []:
             if isinstance(call.get("function"), dict):
                 call["function"].pop("parsed_arguments", None)
     return dumped
 
 
 @pytest.mark.parametrize("name", sorted(BODIES))
-def test_fold_equals_library(name: str, server_url: str) -> None:
+def test_fold_equals_library(name: str, clients: Clients) -> None:
     api = name.split("/")[0]
     path = BODIES[name]
     try:
-        expected = _library(api, name, server_url)
+        expected = _library(api, name, clients)
     except Exception as error:  # the library refused the body
         assert name in LIBRARY_RAISES, f"library raised {error!r}"
         assert type(error).__name__ == LIBRARY_RAISES[name]

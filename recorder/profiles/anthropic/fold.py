@@ -29,6 +29,7 @@ that was never started) the fold skips what does not fit; it never raises.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pydantic_core
@@ -91,10 +92,10 @@ class _Block:
             block["thinking"] = block["thinking"] + "".join(self.thinking)
         joined = "".join(self.json)
         if joined:
-            try:
+            # Invalid JSON: the library raises "Unable to parse tool parameter JSON"; we keep
+            # the started input.
+            with contextlib.suppress(ValueError):
                 block["input"] = pydantic_core.from_json(joined, allow_partial=True)
-            except ValueError:
-                pass  # the library raises "Unable to parse tool parameter JSON"
         return block
 
 

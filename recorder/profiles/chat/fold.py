@@ -42,7 +42,15 @@ __all__ = ["ChatFold"]
 
 #: Fields of the library's ``ParsedChatCompletionMessageSnapshot`` other than ``parsed``: a
 #: message it re-dumps (``model_dump`` without ``exclude_unset``) has all of them.
-_MESSAGE_FIELDS = ("content", "refusal", "role", "annotations", "audio", "function_call", "tool_calls")
+_MESSAGE_FIELDS = (
+    "content",
+    "refusal",
+    "role",
+    "annotations",
+    "audio",
+    "function_call",
+    "tool_calls",
+)
 #: Fields of ``ParsedFunctionToolCall`` and of its ``function`` (without ``parsed_arguments``).
 _TOOL_CALL_FIELDS = ("id", "function", "type")
 _FUNCTION_FIELDS = ("arguments", "name")

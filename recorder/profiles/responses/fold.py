@@ -116,7 +116,11 @@ class ResponsesFold:
         elif event_type == "response.function_call_arguments.delta":
             added = self._added.get(payload.get("output_index"))  # type: ignore[arg-type]
             delta = payload.get("delta")
-            if added is not None and isinstance(delta, str) and payload.get("output_index") not in self._done:
+            if (
+                added is not None
+                and isinstance(delta, str)
+                and payload.get("output_index") not in self._done
+            ):
                 added.arguments.append(delta)
 
     def _delta_text(self, payload: dict[str, Any]) -> None:
