@@ -63,6 +63,8 @@ def test_directory_fault_and_match_options(tmp_path: Path) -> None:
     [
         (["--fault", "explode"], "unknown fault 'explode'"),
         (["--fault", "swap@1"], "swap needs two events"),
+        (["--fault", "truncate-after=999"], "truncate-after=999 would do nothing"),
+        (["--fault", "disconnect-after-ms=5", "--instant"], "--instant replays the whole"),
         (["--match", "host"], "bad match spec"),
         (["--speed", "0"], "must be a positive number"),
         (["--speed", "fast"], "not a number"),

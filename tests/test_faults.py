@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import httpx
@@ -353,3 +354,33 @@ def test_rechunk_and_stall_change_nothing_the_validator_sees(spec: str, tmp_path
         if spec.startswith("rechunk"):
             size = int(spec.split("=")[1])
             assert {len(c.data) for c in again.interactions[0].chunks[:-1]} == {size}
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        ({"faults": "truncate-after=999"}, "truncate-after=999 would do nothing: the stream has "
+         "only 41 events"),
+        ({"faults": "disconnect-after-ms=100", "instant": True}, "disconnect-after-ms=100 would "
+         "do nothing: --instant replays the whole response at 0 ms"),
+        ({"faults": "disconnect-after-ms=60000"}, "disconnect-after-ms=60000 would do nothing: "
+         "the response ends at"),
+    ],
+)  # fmt: skip
+def test_a_fault_that_would_do_nothing_is_a_usage_error(
+    options: dict[str, object], says: str
+) -> None:
+    from recorder.replay.plan import Replayer
+
+    cassette = stream_cassette(run_events(40), gap=0.001)
+    with pytest.raises(UsageError, match=re.escape(says)):
+        Replayer([cassette], **options)  # type: ignore[arg-type]
+    # The same faults where they act are accepted.
+    Replayer([cassette], faults="truncate-after=39,disconnect-after-ms=10")
+
+
+def test_a_fault_idle_on_one_stream_but_acting_on_another_is_accepted() -> None:
+    from recorder.replay.plan import Replayer
+
+    short, long = stream_cassette(run_events(3)), stream_cassette(run_events(40))
+    Replayer([short, long], faults="truncate-after=10")

@@ -76,6 +76,56 @@ def test_chart_stats_and_findings_without_a_browser() -> None:
         assert f'href="#c0-i0-e{finding.event_index}"' in html
 
 
+def _raw() -> Cassette:
+    """The official example as a raw ``.sse`` body: its findings name no interaction."""
+    body = load_cassette(CASSETTES / "official" / "official-create-run.jsonl").interactions[0].body
+    return Cassette.from_sse(body).model_copy(update={"path": "run.sse"})
+
+
+def _links_and_ids(html: str) -> tuple[list[str], set[str]]:
+    """The fragment of every finding link, and every id on the page."""
+    items = re.findall(r'<li class="finding">.*?</li>', html, re.S)
+    links = [link for item in items for link in re.findall(r'href="#([^"]+)"', item)]
+    return links, set(re.findall(r'\bid="([^"]+)"', html))
+
+
+def test_every_finding_link_reaches_a_row_also_for_a_raw_body() -> None:
+    raw = _raw()
+    findings = validate_cassette(raw)
+    assert findings and all(f.interaction is None for f in findings)
+    html = render_report([_timed(), raw], [validate_cassette(_timed()), findings])
+    links, ids = _links_and_ids(html)
+    assert any(link.startswith("c1-") for link in links)
+    assert [link for link in links if link not in ids] == []
+    assert 'href="#c1-i0-e10"' in html  # A1, at the message.completed event
+
+
+def test_repeated_findings_are_one_item_with_a_count() -> None:
+    cassette = load_cassette(CASSETTES / "real" / "dotnet-tool-call-then-submit.jsonl")
+    findings = validate_cassette(cassette)
+    html = render_report([cassette], [findings])
+    items = re.findall(r'<li class="finding">(.*?)</li>', html, re.S)
+    keys = [re.sub(r'<span class="muted count">.*', "", item) for item in items]
+    assert len(keys) == len(set(keys))  # no item repeats another
+    instructions = [i for i in items if "run &#x27;instructions&#x27; is null" in i]
+    assert len(instructions) == 2  # one per interaction, not one per run event
+    assert "(4 times: events" in instructions[0]
+    for event in (1, 2, 3, 8):
+        assert f'<a href="#c0-i0-e{event}">{event}</a>' in instructions[0]
+
+
+def test_an_index_of_files_links_to_each_section() -> None:
+    cassettes = [_timed(), _raw(), _evil()]
+    html = render_report(cassettes, [[], [], []])
+    index = html.split('<nav class="index">')[1].split("</nav>")[0]
+    assert re.findall(r'href="#(c\d+)"', index) == ["c0", "c1", "c2"]
+    assert "official-create-run.jsonl" in index and "run.sse" in index
+    assert "&lt;evil&gt;.sse" in index
+    for position in range(3):
+        assert f'<h2 id="c{position}">' in html
+    assert html.index('<nav class="index">') < html.index('<h2 id="c0">')
+
+
 def test_untimed_streams_are_drawn_by_event_order() -> None:
     cassette = load_cassette(CASSETTES / "real" / "dotnet-streaming-run.jsonl")
     html = render_report([cassette])
@@ -141,6 +191,20 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     # the hostile payload stayed text: no element was created from it, no script ran from it
     assert "<img" not in dom and "pwned" not in dom.split("<title>")[1].split("</title>")[0]
     assert "&lt;/script&gt;&lt;img src=x onerror=" in dom
+
+
+def test_a_raw_bodys_finding_link_opens_its_row_in_chromium(tmp_path: Path) -> None:
+    raw = _raw()
+    page = tmp_path / "report.html"
+    page.write_text(render_report([raw], [validate_cassette(raw)]), encoding="utf-8")
+    links, _ = _links_and_ids(page.read_text("utf-8"))
+    target = next(link for link in links if link.endswith("-e10"))
+    dom = _render_in_browser(page, tmp_path, "#" + target)
+    row = re.search(rf'<tr id="{target}" class="([^"]*)">(.*?)</tr>', dom, re.S)
+    assert row is not None and "focus" in row.group(1)
+    assert "<details open" in row.group(2)
+    # the index at the top reaches the file's section
+    assert '<a href="#c0">run.sse</a>' in dom and '<h2 id="c0">' in dom
 
 
 def test_report_command_output_opens_in_chromium(tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ def test_text_has_a_verdict_per_file_locations_and_a_summary() -> None:
     assert lines[0] == "FAIL a.jsonl  (1 stream, 40 events, 1 error, 2 warnings)"
     assert lines[1].split()[:2] == ["error", "M1"]
     assert "interaction 0, event 12, byte 3456 (line 37), $.id: thread.message.delta" in lines[1]
-    assert lines[2].endswith("created_at changes (and 1 more: event 20)")
+    assert lines[2].endswith("created_at changes (2 times: event 20)")
     assert lines[3] == "ok   b.sse  (1 stream, 10 events)"
     assert lines[4] == "UNREADABLE c.jsonl: line 3: invalid JSON"
     assert lines[5] == "3 files: 1 ok, 1 failed, 1 unreadable; 1 error, 2 warnings"
@@ -145,3 +145,49 @@ def test_lone_surrogates_from_json_escapes_in_payloads_are_shown_escaped(fmt: st
         assert json.loads(report)["files"][0]["findings"][0]["message"].endswith("\\ud800")
     else:
         assert "message \\ud800" in report
+
+
+def _real(interaction: int, event: int, path: str = "$.instructions") -> Finding:
+    return Finding(
+        "SCHEMA-REAL",
+        Severity.WARNING,
+        "thread.run.created: run 'instructions' is null, but the docs type it as a string",
+        interaction,
+        event,
+        100 * event,
+        3 * event + 1,
+        path,
+    )
+
+
+def test_a_repeated_deviation_is_one_line_with_a_count() -> None:
+    """The same rule, message and path on every run event of every interaction: one line."""
+    repeated = [_real(0, e) for e in (0, 1, 2, 22)] + [_real(1, e) for e in (1, 2)]
+    other_path = _real(0, 3, "$.model")
+    text = render_text([FileResult("r.jsonl", [*repeated, other_path], streams=2, events=40)])
+    lines = text.splitlines()
+    assert len(lines) == 4, text  # verdict, the repeated remark, the one at another path, summary
+    assert lines[1].startswith(
+        "  warning SCHEMA-REAL  interaction 0, event 0, byte 0 (line 1), $.instructions: run "
+        "'instructions' is null"
+    )
+    assert lines[1].endswith(
+        "(6 times: interaction 0 events 0, 1, 2, 22; interaction 1 events 1, 2)"
+    )
+    assert "$.model: thread.run.created: run 'instructions'" in lines[2]
+    assert "times" not in lines[2]
+
+
+def test_errors_only_keeps_failed_files_error_findings_and_the_summary() -> None:
+    text = render_text(results(), errors_only=True)
+    assert text.splitlines() == [
+        "FAIL a.jsonl  (1 stream, 40 events, 1 error, 2 warnings)",
+        text.splitlines()[1],
+        "UNREADABLE c.jsonl: line 3: invalid JSON",
+        "3 files: 1 ok, 1 failed, 1 unreadable; 1 error, 2 warnings",
+    ]
+    assert "M1" in text and "R6" not in text
+    data = json.loads(render(results(), "json", errors_only=True))
+    assert [f["rule"] for f in data["files"][0]["findings"]] == ["M1"]
+    junit = render(results(), "junit", errors_only=True)
+    assert "R6" not in junit and "M1" in junit

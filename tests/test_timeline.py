@@ -76,6 +76,23 @@ def test_findings_appear_under_their_event_and_the_rest_at_the_end() -> None:
     assert lines[-1].endswith("info X9: about the file")
 
 
+def test_a_raw_bodys_findings_appear_under_their_event() -> None:
+    """The validator names no interaction for a raw ``.sse`` body: its findings are still the
+    only interaction's, printed under their event, not in a heap at the end."""
+    raw = Cassette.from_sse(b"".join(chunk.data for chunk in SPLIT.interactions[0].chunks))
+    assert raw.raw
+    findings = [
+        Finding("M1", Severity.ERROR, "delta before created", None, 1, json_path="$.id"),
+        Finding("R3", Severity.WARNING, "no final run event", None),
+    ]
+    lines = list(render_timeline(raw, findings))
+    delta_row = next(i for i, line in enumerate(lines) if "thread.message.delta" in line)
+    assert "error M1: delta before created" in lines[delta_row + 1]
+    assert lines[delta_row + 1].startswith("       ▲")
+    assert "done" in lines[delta_row + 2]
+    assert lines[-1] == "       ▲ warning R3: no final run event"
+
+
 def test_unfinished_event_and_invalid_utf8_are_reported() -> None:
     cassette = _cassette((0.0, b"data: caf\xe9\n\ndata: never finished\n"))
     lines = list(render_timeline(cassette))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from recorder.commands.record import add_redaction_arguments, check_timeout, redactor_from
+from recorder.commands._options import add_redaction_options, redactor_from
+from recorder.commands.record import check_timeout
 from recorder.errors import UsageError
 
 NAME = "proxy"
@@ -33,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--durable", action="store_true", help="fsync every record (survives power loss)"
     )
-    add_redaction_arguments(parser)
+    add_redaction_options(parser)
     parser.epilog = (
         "Prints the URL it listens on as its first line, then one line per interaction on "
         "standard error. Point clients at that URL (plus the upstream's path prefix, e.g. /v1)."

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from recorder.commands._options import add_redaction_options, redactor_from
 from recorder.errors import UsageError
 
 if TYPE_CHECKING:
@@ -23,54 +24,11 @@ HELP = "send one request, print the body as it arrives and record it to a casset
 EXIT_CUT = 1
 
 
-def add_redaction_arguments(parser: argparse.ArgumentParser) -> None:
-    """The redaction options shared by ``record`` and ``proxy``."""
-    group = parser.add_argument_group("redaction (on top of the defaults)")
-    group.add_argument(
-        "--header-redact",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="also redact the value of this header (repeatable)",
-    )
-    group.add_argument(
-        "--query-redact",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="also redact this query parameter (repeatable)",
-    )
-    group.add_argument(
-        "--body-redact",
-        action="append",
-        default=[],
-        metavar="REGEX",
-        help="replace matches in request and response bodies, line by line (repeatable; "
-        "with groups, only the groups)",
-    )
-
-
 def check_timeout(seconds: float | None) -> None:
     """``--timeout`` (shared by ``record`` and ``proxy``): positive and finite, or not given
     (a socket refuses NaN and infinity with a traceback)."""
     if seconds is not None and not 0 < seconds < math.inf:
         raise UsageError(f"--timeout must be positive and finite, got {seconds}")
-
-
-def redactor_from(args: argparse.Namespace) -> Redactor:
-    """The ``Redactor`` the redaction options ask for."""
-    from recorder.record.redaction import Redactor
-
-    for pattern in args.body_redact:
-        try:  # compiled as the Redactor compiles it: a bytes regex (r"\u0041" is not one)
-            Redactor(body_patterns=[pattern], defaults=False)
-        except (re.error, UnicodeError) as error:
-            raise UsageError(f"--body-redact {pattern!r}: {error}") from None
-    return Redactor(
-        extra_headers=args.header_redact,
-        extra_query=args.query_redact,
-        body_patterns=args.body_redact,
-    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -97,7 +55,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="JSON|@FILE",
         help="request body; @FILE reads a file, @- standard input",
     )
-    parser.add_argument("-o", "--output", required=True, metavar="CASSETTE")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="CASSETTE",
+        help="the cassette to write (see --append, --force)",
+    )
     parser.add_argument(
         "--append",
         action="store_true",
@@ -118,7 +82,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="do not print the body, only the summary"
     )
-    add_redaction_arguments(parser)
+    add_redaction_options(parser)
     parser.epilog = (
         "Exit codes: 0 the body ended normally (whatever the status), 1 it was cut short "
         "(the cassette keeps what arrived), 2 bad arguments or no connection."

@@ -285,8 +285,11 @@ def _error_event(fault: Fault, line_end: bytes, t: float) -> Piece:
     return Piece(t, b"event: error" + line_end + b"data: " + text + line_end + line_end)
 
 
-def apply_event_faults(pieces: list[Piece], spec: FaultSpec) -> list[Piece]:
-    """Apply the event-level faults of ``spec`` to a body given as timed pieces.
+def apply_event_faults(
+    pieces: list[Piece], spec: FaultSpec, *, idle: dict[str, str] | None = None
+) -> list[Piece]:
+    """Apply the event-level faults of ``spec`` to a body given as timed pieces (``idle``
+    gets each fault that changed nothing, with why).
 
     Order is fixed, whatever the spec's order: corrupt, duplicate, error-event, swap,
     drop-done, truncate-after, then stall (event numbers always name recorded events).
@@ -334,6 +337,8 @@ def apply_event_faults(pieces: list[Piece], spec: FaultSpec) -> list[Piece]:
         if fault.value < count:
             entries = [entry for entry in entries if entry[1] < fault.value]
             tail = []
+        elif idle is not None:
+            idle[str(fault)] = f"the stream has only {count} events, so it keeps them all"
     for fault in spec.of("stall"):
         where = position(fault.event) if fault.event is not None else None
         if where is not None and fault.value is not None:

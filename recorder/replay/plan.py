@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from recorder.cassette import (
@@ -76,6 +76,9 @@ class ReplayPlan:
     ending: Literal["complete", "abort"]
     #: Why it aborts (a fault, or the recorded outcome).
     detail: str | None = None
+    #: Faults that changed nothing in this response, each with why (``truncate-after=999``
+    #: on 40 events; ``disconnect-after-ms`` past the end, or under ``--instant``).
+    idle_faults: dict[str, str] = field(default_factory=dict)
 
     @property
     def body(self) -> bytes:
@@ -109,8 +112,9 @@ def plan(
 
     pieces = [Piece(chunk.t, chunk.data) for chunk in interaction.chunks]
     applies = bool(spec) and interaction.is_event_stream
+    idle: dict[str, str] = {}
     if applies:
-        pieces = apply_event_faults(pieces, spec)
+        pieces = apply_event_faults(pieces, spec, idle=idle)
         for fault in spec.of("rechunk"):
             assert fault.value is not None
             pieces = rechunk(pieces, fault.value)
@@ -139,6 +143,10 @@ def plan(
             if cut <= end_at:
                 sends = [send for send in sends if send.at < cut]
                 end_at, ending, detail = cut, "abort", f"fault {fault}"
+            elif instant:
+                idle[str(fault)] = "--instant replays the whole response at 0 ms"
+            else:
+                idle[str(fault)] = f"the response ends at {end_at * 1000:.0f} ms, before the cut"
     return ReplayPlan(
         status=response.status,
         headers=replay_headers(response.headers),
@@ -147,6 +155,7 @@ def plan(
         end_at=end_at,
         ending=ending,
         detail=detail,
+        idle_faults=idle,
     )
 
 
@@ -219,6 +228,28 @@ class Replayer:
         self.faults = FaultSpec.parse(faults)
         self._plans: dict[int, ReplayPlan] = {}
         self._lock = threading.Lock()
+        if self.faults:
+            self._check_faults()
+
+    def _check_faults(self) -> None:
+        """A fault that changes no recorded response is a usage error naming why, not a
+        replay that silently has no fault in it."""
+        idle: dict[str, str] | None = None
+        for cassette in self.cassettes:
+            for interaction in cassette.interactions:
+                if interaction.response is None or not interaction.is_event_stream:
+                    continue
+                planned = plan(
+                    interaction, speed=self.speed, instant=self.instant, faults=self.faults
+                )
+                self._plans[id(interaction)] = planned
+                if idle is None:
+                    idle = dict(planned.idle_faults)
+                else:  # idle only if idle everywhere
+                    idle = {f: why for f, why in idle.items() if f in planned.idle_faults}
+        if idle:
+            fault, why = next(iter(idle.items()))
+            raise UsageError(f"fault {fault} would do nothing: {why}")
 
     @property
     def matcher(self) -> Matcher:

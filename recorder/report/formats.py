@@ -1,8 +1,9 @@
 """Reports of validation results: text for a person, JSON for tools, JUnit XML for CI.
 
 Every format takes the same ``FileResult`` list (see ``recorder.validate.runner``) and returns a
-string. Text groups repeated findings (same interaction, rule, severity and message) under
-their first location, so a stream with a thousand identical warnings stays one screen long.
+string. Text groups repeated findings (same rule, severity, message and JSON path; see
+``recorder.report.grouping``) into one line with a count, so a stream with a thousand identical
+warnings stays one screen long.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
+from recorder.report.grouping import group_findings
 from recorder.report.timeline import escape_surrogates, use_colour
-from recorder.validate.findings import Finding, Severity
+from recorder.validate.findings import Severity
 from recorder.validate.runner import FileResult
 
 __all__ = ["FORMATS", "render", "render_json", "render_junit", "render_text", "use_colour"]
@@ -22,8 +25,6 @@ __all__ = ["FORMATS", "render", "render_json", "render_junit", "render_text", "u
 FORMATS = ("text", "json", "junit")
 
 _RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-#: A schema message starts with the event name; grouping ignores it.
-_EVENT_PREFIX = re.compile(r"^[\w.-]+: ")
 _COLOURS = {
     "fail": "\x1b[1;31m",
     "ok": "\x1b[32m",
@@ -59,34 +60,15 @@ def _counts(result: FileResult) -> str:
     return ", ".join(parts)
 
 
-def _groups(findings: Sequence[Finding]) -> list[tuple[Finding, list[Finding]]]:
-    """Findings grouped by (interaction, rule, severity, message less its event name), in order
-    of first appearance."""
-    groups: dict[tuple[int | None, str, str, str], tuple[Finding, list[Finding]]] = {}
-    for finding in findings:
-        key = (
-            finding.interaction,
-            finding.rule,
-            finding.severity.value,
-            _EVENT_PREFIX.sub("", finding.message),
-        )
-        if key in groups:
-            groups[key][1].append(finding)
-        else:
-            groups[key] = (finding, [])
-    return list(groups.values())
+def render_text(
+    results: Sequence[FileResult], *, colour: bool = False, errors_only: bool = False
+) -> str:
+    """One verdict line per file, its findings with locations, and a summary line.
 
-
-def _where_more(more: list[Finding]) -> str:
-    events = [str(f.event_index) for f in more if f.event_index is not None]
-    if not events:
-        return f" (and {len(more)} more)"
-    shown = ", ".join(events[:8]) + (", ..." if len(events) > 8 else "")
-    return f" (and {len(more)} more: event{'s' if len(events) > 1 else ''} {shown})"
-
-
-def render_text(results: Sequence[FileResult], *, colour: bool = False) -> str:
-    """One verdict line per file, its findings with locations, and a summary line."""
+    A finding repeated in a file (same rule, severity, message and JSON path) is one line:
+    its first location and ``(24 times: events 0, 1, ...)``. ``errors_only`` (for CI logs)
+    keeps the error findings, the lines of the files they are in, and the summary.
+    """
 
     def paint(text: str, style: str) -> str:
         return f"{_COLOURS[style]}{text}{_COLOURS['reset']}" if colour else text
@@ -96,17 +78,20 @@ def render_text(results: Sequence[FileResult], *, colour: bool = False) -> str:
         if result.error is not None:
             lines.append(f"{paint('UNREADABLE', 'fail')} {result.path}: {result.error}")
             continue
+        if errors_only and result.ok:
+            continue
         verdict = paint("ok  ", "ok") if result.ok else paint("FAIL", "fail")
         lines.append(f"{verdict} {result.path}  ({_counts(result)})")
-        groups = _groups(result.findings)
-        groups.sort(key=lambda group: _RANK[group[0].severity])  # errors first; stable
-        for first, more in groups:
-            severity = first.severity.value
-            where = first.location() or "stream"
+        shown = [f for f in result.findings if f.is_error] if errors_only else result.findings
+        groups = group_findings(shown)
+        groups.sort(key=lambda group: _RANK[group.first.severity])  # errors first; stable
+        for group in groups:
+            severity = group.first.severity.value
+            where = group.first.location() or "stream"
             lines.append(
-                f"  {paint(f'{severity:<7}', severity)} {first.rule:<12} {where}: "
-                + (_EVENT_PREFIX.sub("", first.message) if more else first.message)
-                + (paint(_where_more(more), "dim") if more else "")
+                f"  {paint(f'{severity:<7}', severity)} {group.first.rule:<12} {where}: "
+                + group.message
+                + (paint(f" ({group.where()})", "dim") if group.count > 1 else "")
             )
     files = len(results)
     unreadable = sum(1 for r in results if r.error is not None)
@@ -185,10 +170,17 @@ def render_junit(results: Sequence[FileResult], *, suite: str = "sse-recorder va
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def render(results: Sequence[FileResult], fmt: str, *, colour: bool = False) -> str:
-    """Render in ``fmt`` (one of ``FORMATS``)."""
+def render(
+    results: Sequence[FileResult], fmt: str, *, colour: bool = False, errors_only: bool = False
+) -> str:
+    """Render in ``fmt`` (one of ``FORMATS``); ``errors_only`` leaves out warnings and notes."""
+    if fmt == "text":
+        return render_text(results, colour=colour, errors_only=errors_only)
+    if errors_only:
+        results = [
+            replace(result, findings=[f for f in result.findings if f.is_error])
+            for result in results
+        ]
     if fmt == "json":
         return render_json(results)
-    if fmt == "junit":
-        return render_junit(results)
-    return render_text(results, colour=colour)
+    return render_junit(results)

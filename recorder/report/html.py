@@ -17,12 +17,13 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 from typing import Any
 
 from recorder.cassette import Cassette, Interaction
 from recorder.cassette.stream import ParsedStream, parse_interaction
+from recorder.report.grouping import FindingGroup, group_findings
 from recorder.report.timeline import (
     chunk_starts,
     delta_text,
@@ -64,6 +65,7 @@ pre{white-space:pre-wrap;word-break:break-all;margin:.3em 0;background:#f6f6f6;p
 ul.findings li{margin:.2em 0}.sev-error{color:#c62828;font-weight:600}
 .sev-warning{color:#b26a00;font-weight:600}.sev-info{color:#555}
 .split{color:#8e24aa}.muted{color:#777}
+nav.index ol{margin:.3em 0 1em;padding-left:1.6em;font:12px ui-monospace,monospace}
 """
 
 # Opens and highlights the event named by the URL fragment (a finding link, a chart mark).
@@ -227,15 +229,34 @@ def _pretty(data: str) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False) if is_json else data
 
 
-def _finding_item(stream: str, finding: Finding) -> str:
+def _finding_item(stream: str | None, group: FindingGroup) -> str:
+    """One list item per repeated finding: its first location, a count and a link per event.
+
+    ``stream`` is the id prefix of the interaction's rows (``c0-i0``); None when the findings
+    belong to no interaction (then nothing is linked: no row would match).
+    """
+    finding = group.first
     severity = finding.severity.value
     where = escape(finding.location() or "stream")
-    if finding.event_index is not None:
+    if stream is not None and finding.event_index is not None:
         where = f'<a href="#{_anchor(stream, finding.event_index)}">{where}</a>'
     extra = f" <code>{escape(finding.excerpt)}</code>" if finding.excerpt else ""
+    repeated = ""
+    if group.count > 1:
+        events = [event for _, event in group.events()]
+        links = ", ".join(
+            f'<a href="#{_anchor(stream, event)}">{event}</a>' if stream is not None else str(event)
+            for event in events
+        )
+        word = "event" if len(events) == 1 else "events"
+        repeated = (
+            f' <span class="muted count">({group.count} times'
+            + (f": {word} {links}" if events else "")
+            + ")</span>"
+        )
     return (
         f'<li class="finding"><span class="sev-{severity}">{escape(severity)} '
-        f"{escape(finding.rule)}</span> {where}: {escape(finding.message)}{extra}</li>"
+        f"{escape(finding.rule)}</span> {where}: {escape(group.message)}{extra}{repeated}</li>"
     )
 
 
@@ -277,13 +298,14 @@ def _interaction_section(
     others = [finding for finding in findings if not finding.is_error]
     if errors:
         yield f'<p>{len(errors)} errors:</p><ul class="findings">'
-        yield from (_finding_item(stream, finding) for finding in errors)
+        yield from (_finding_item(stream, group) for group in group_findings(errors))
         yield "</ul>"
     if others:
-        # Warnings can be many (one per event for a known real-world deviation): folded.
+        # Warnings can be many (one per event for a known real-world deviation): folded, and
+        # each repeated one is one item with a count.
         yield f'<details class="others"><summary>{len(others)} warnings and notes</summary>'
         yield '<ul class="findings">'
-        yield from (_finding_item(stream, finding) for finding in others)
+        yield from (_finding_item(stream, group) for group in group_findings(others))
         yield "</ul></details>"
     if not findings:
         yield '<p class="muted">no findings</p>'
@@ -347,6 +369,18 @@ def render_report(
         f'<p class="summary">{len(cassettes)} recordings, {total} interactions, '
         f"{errors} error findings</p>"
     )
+    # An index of the files, each linked to its section.
+    parts.append('<nav class="index"><ol>')
+    for position, cassette in enumerate(cassettes):
+        name = cassette.path or f"recording {position}"
+        found = sum(f.is_error for f in findings[position]) if findings is not None else 0
+        count = len(cassette.interactions)
+        parts.append(
+            f'<li><a href="#c{position}">{escape(name)}</a> <span class="muted">'
+            f"({count} interaction{'' if count == 1 else 's'}, "
+            f"{found} error finding{'' if found == 1 else 's'})</span></li>"
+        )
+    parts.append("</ol></nav>")
     for position, cassette in enumerate(cassettes):
         group = list(findings[position]) if findings is not None else []
         name = cassette.path or f"recording {position}"
@@ -355,10 +389,12 @@ def render_report(
             parts.append(f'<p class="muted">{escape(cassette.note)}</p>')
         for warning in cassette.warnings:
             parts.append(f'<p class="sev-warning">{escape(warning)}</p>')
+        if cassette.raw:  # a raw body's findings name no interaction: they are its only one's
+            group = [f if f.interaction is not None else replace(f, interaction=0) for f in group]
         loose = [f for f in group if f.interaction is None]
         if loose:
             parts.append('<ul class="findings">')
-            parts.extend(_finding_item(f"c{position}", f) for f in loose)
+            parts.extend(_finding_item(None, g) for g in group_findings(loose))
             parts.append("</ul>")
         for number, interaction in enumerate(cassette.interactions):
             mine = [f for f in group if f.interaction == number]

@@ -221,12 +221,14 @@ def render_timeline(
     """Lines of the timeline: a header per interaction, a row per event or comment.
 
     ``findings`` (from the validator) are printed under the event they concern, or at the end
-    of their interaction when they concern no single event.
+    of their interaction when they concern no single event. A raw body's findings name no
+    interaction: they belong to its only one.
     """
     style = style or Style(False)
     by_event: dict[tuple[int | None, int | None], list[Finding]] = {}
     for finding in findings:
-        by_event.setdefault((finding.interaction, finding.event_index), []).append(finding)
+        number = 0 if cassette.raw and finding.interaction is None else finding.interaction
+        by_event.setdefault((number, finding.event_index), []).append(finding)
     for number, interaction in enumerate(cassette.interactions):
         parsed = parse_interaction(interaction)
         starts = chunk_starts(interaction)
