@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -206,3 +207,81 @@ def test_parse_a_directory_names_each_cassette(capsys: pytest.CaptureFixture[str
     paths = {json.loads(line)["path"] for line in out.splitlines()}
     assert paths == {str(p) for p in sorted((CASSETTES / "real").glob("*.jsonl"))}
     assert code == 0
+
+
+# --------------------------------------------------------------------------- one CLI (issue 14.9)
+
+
+def _subcommands() -> dict[str, argparse.ArgumentParser]:
+    action = build_parser()._subparsers._group_actions[0]  # type: ignore[union-attr]
+    choices: dict[str, argparse.ArgumentParser] = action.choices  # type: ignore[assignment]
+    return choices
+
+
+def _options(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
+    return {name: action for action in parser._actions for name in action.option_strings}
+
+
+def test_every_option_has_help_text() -> None:
+    """``-o`` above all: record, import and report had none."""
+    missing = [
+        f"{command} {'/'.join(action.option_strings) or action.dest}"
+        for command, parser in _subcommands().items()
+        for action in parser._actions
+        if action.help != argparse.SUPPRESS and not action.help
+    ]
+    assert missing == []
+    outputs = {c for c, p in _subcommands().items() if "-o" in _options(p)}
+    assert {"record", "import", "report", "validate", "proxy"} <= outputs
+
+
+def test_redaction_options_are_spelled_and_explained_alike() -> None:
+    wanted = ("--header-redact", "--query-redact", "--body-redact")
+    helps = {}
+    for command in ("record", "proxy", "redact", "import"):
+        options = _options(_subcommands()[command])
+        assert set(wanted) <= set(options), command
+        helps[command] = tuple(options[name].help for name in wanted)
+    assert len(set(helps.values())) == 1, helps
+
+
+def test_old_redaction_spellings_still_work_with_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "b.sse"
+    source.write_bytes(b'data: {"email":"jane@example.test"}\n\n')
+    output = tmp_path / "c.jsonl"
+    code, _, err = run(
+        capsys, "import", str(source), "-o", str(output), "--body-regex", r'"email":"([^"]+)"'
+    )
+    assert code == 0, err
+    assert "--body-regex is deprecated, use --body-redact" in err
+    assert b"jane@" not in output.read_bytes()
+    assert "--body-regex" not in _subcommands()["import"].format_help()  # hidden
+
+
+def test_severity_means_one_thing_everywhere() -> None:
+    """``--severity RULE=LEVEL`` changes a rule's severity wherever it exists; ``show``'s
+    filter is ``--min-severity``."""
+    having = {}
+    for command, parser in _subcommands().items():
+        options = _options(parser)
+        if "--severity" in options:
+            having[command] = (options["--severity"].metavar, options["--severity"].help)
+    assert {"validate", "show", "report"} <= set(having)
+    assert len(set(having.values())) == 1 and next(iter(having.values()))[0] == "RULE=LEVEL"
+    assert "--min-severity" in _options(_subcommands()["show"])
+
+
+@pytest.mark.parametrize("command", ["show", "validate"])
+def test_color_on_every_command_that_colours(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cassette = str(CASSETTES / "official" / "official-create-run.jsonl")
+    assert main([command, cassette, "--color", "always"]) == 1
+    assert "\x1b[" in capsys.readouterr().out
+    assert main([command, cassette, "--color", "never"]) == 1
+    assert "\x1b[" not in capsys.readouterr().out
+    options = _options(_subcommands()[command])
+    assert options["--color"].choices == ("auto", "always", "never")
+    assert options["--color"].help == _options(_subcommands()["show"])["--color"].help

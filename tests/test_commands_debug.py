@@ -86,7 +86,7 @@ def test_foreign_formats_point_to_import(
         ("c.jsonl", b'{"kind":"cassette"}\n', [], "already an sse-recorder cassette"),
         ("x.har", b'{"log": {"entries": []}}', ["--request", "GET /"], "raw .sse bodies only"),
         ("b.sse", BODY, ["--request", "A B C"], "--request takes 'METHOD PATH-OR-URL'"),
-        ("b.sse", BODY, ["--body-regex", "(unclosed"], "--body-regex '(unclosed'"),
+        ("b.sse", BODY, ["--body-redact", "(unclosed"], "--body-redact '(unclosed'"),
     ],
 )
 def test_import_bad_inputs(
@@ -175,7 +175,7 @@ def test_show_timeline_with_findings_and_exit_codes(capsys: pytest.CaptureFixtur
     assert main(["show", str(broken)]) == 1
     out = capsys.readouterr().out
     assert "error A1" in out and "\x1b[" not in out  # no colour into a pipe
-    assert main(["show", str(broken), "--severity", "error"]) == 1
+    assert main(["show", str(broken), "--min-severity", "error"]) == 1
     assert "SCHEMA-REAL" not in capsys.readouterr().out
     assert main(["show", str(broken), "--no-validate"]) == 0
     assert "▲" not in capsys.readouterr().out
@@ -202,6 +202,61 @@ def test_show_raw(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out.splitlines()
     assert out[2] == "       0  data: caf\\xe9\\r\\n"
     assert out[3] == "      12  \\r\\n"
+
+
+def test_show_a_raw_body_prints_findings_under_their_event(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = load_cassette(OFFICIAL / "official-create-run.jsonl").interactions[0].body
+    source = _file(tmp_path, "run.sse", body)
+    assert main(["show", source, "--min-severity", "error"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    row = next(i for i, line in enumerate(lines) if "thread.message.completed" in line)
+    assert "error A1: the text deltas of content part 0" in lines[row + 1]
+    assert lines[-1].split()[:2] == ["13", "0.0"]  # done is last: no heap of findings after it
+
+
+def test_show_a_directory_names_each_file_and_goes_on_past_an_unreadable_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.jsonl").write_bytes(SUBMIT.read_bytes())
+    (tmp_path / "b.jsonl").write_bytes(b'{"kind":"cassette"\n')
+    (tmp_path / "c.sse").write_bytes(BODY)
+    assert main(["show", str(tmp_path), "--no-validate"]) == 2
+    captured = capsys.readouterr()
+    headers = [line for line in captured.out.splitlines() if line.startswith("### ")]
+    assert headers == [f"### {tmp_path / name}" for name in ("a.jsonl", "b.jsonl", "c.sse")]
+    assert "run_Abc123" in captured.out  # the file after the unreadable one is shown
+    [error] = captured.err.strip().splitlines()
+    assert error.startswith(f"sse-recorder show: error: {tmp_path / 'b.jsonl'}")
+    # one file: no name line, as before
+    assert main(["show", str(tmp_path / "c.sse"), "--no-validate"]) == 0
+    assert not capsys.readouterr().out.startswith("###")
+
+
+def test_show_severity_changes_a_rule_as_in_validate(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    broken = str(OFFICIAL / "official-create-run.jsonl")
+    argv = ["show", broken, "--severity", "A1=info", "--disable", "F1"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "info A1" in out and "error F1" not in out
+    line = _error(capsys, ["show", broken, "--severity", "error"])
+    assert "--severity takes RULE=LEVEL" in line and "--min-severity" in line
+
+
+def test_import_takes_the_same_redaction_options_as_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = _file(tmp_path, "b.sse", b'data: {"email":"jane@example.test"}\n\n')
+    output = tmp_path / "c.jsonl"
+    argv = ["import", source, "-o", str(output), "--request", "GET /v1/x?tenant=acme"]
+    argv += ["--query-redact", "tenant", "--body-redact", '"email":"([^"]+)"']
+    assert main(argv) == 0, capsys.readouterr().err
+    [interaction] = load_cassette(output).interactions
+    assert interaction.request.url.endswith("tenant=REDACTED")
+    assert interaction.body == b'data: {"email":"REDACTED"}\n\n'
 
 
 def test_diff_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -326,11 +381,11 @@ def test_redact_in_place(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     argv = [
         "redact",
         str(path),
-        "--header",
+        "--header-redact",
         "x-tenant-token",
-        "--query",
+        "--query-redact",
         "tenant",
-        "--body-regex",
+        "--body-redact",
         r'"email":"([^"]+)"',
     ]
     assert main([*argv, "--dry-run"]) == 0
@@ -352,12 +407,12 @@ def test_redact_leaves_the_original_untouched_on_error(
     path = tmp_path / "c.jsonl"
     _cassette_with_secrets(path)
     before = path.read_bytes()
-    _error(capsys, ["redact", str(path), "--body-regex", "[unclosed"])
+    _error(capsys, ["redact", str(path), "--body-redact", "[unclosed"])
     assert path.read_bytes() == before
     # the new file cannot be written (its name is taken by a directory): nothing is replaced
     blocker = tmp_path / f".c.jsonl.{os.getpid()}.tmp"
     blocker.mkdir()
-    line = _error(capsys, ["redact", str(path), "--header", "x-tenant-token"])
+    line = _error(capsys, ["redact", str(path), "--header-redact", "x-tenant-token"])
     assert "directory" in line.lower()
     assert path.read_bytes() == before
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -198,3 +199,22 @@ def test_a_payload_with_an_escaped_lone_surrogate_is_reported(
             main(["validate", str(tmp_path / "odd.sse"), "--format", fmt, "-o", str(report)]) == 1
         )
         report.read_text("utf-8")
+
+
+@pytest.mark.parametrize("flag", ["--errors-only", "-q"])
+def test_errors_only_for_ci_logs(flag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Only the error findings (under their file's line) and the summary."""
+    assert main(["validate", str(CASSETTES), flag]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    summary = re.fullmatch(
+        r"\d+ files: \d+ ok, (\d+) failed; (\d+) errors, \d+ warnings", lines[-1]
+    )
+    assert summary is not None, lines[-1]
+    files = [line for line in lines[:-1] if not line.startswith("  ")]
+    findings = [line for line in lines[:-1] if line.startswith("  ")]
+    assert len(files) == int(summary[1]) and all(line.startswith("FAIL ") for line in files)
+    assert findings and all(line.split()[0] == "error" for line in findings)
+    assert main(["validate", str(CASSETTES), flag, "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    severities = {f["severity"] for entry in data["files"] for f in entry["findings"]}
+    assert severities == {"error"}

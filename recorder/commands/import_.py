@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from recorder.commands._inputs import parse_request_spec
+from recorder.commands._options import add_redaction_options, redactor_from
 from recorder.errors import UsageError
 
 NAME = "import"
@@ -18,7 +19,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "source", metavar="FILE", help="a .sse body, a .har file, a vcrpy cassette, or - (stdin)"
     )
-    parser.add_argument("-o", "--output", required=True, metavar="CASSETTE")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="CASSETTE",
+        help="the cassette to write (see --force)",
+    )
     parser.add_argument(
         "--format",
         choices=("auto", "sse", "har", "vcr"),
@@ -32,32 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--profile", help="contract profile to note in the cassette")
     parser.add_argument("--force", action="store_true", help="overwrite an existing output")
-    parser.add_argument(
-        "--header",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="also redact this request/response header (repeatable; the defaults always apply)",
-    )
-    parser.add_argument(
-        "--query",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="also redact this query parameter (repeatable)",
-    )
-    parser.add_argument(
-        "--body-regex",
-        action="append",
-        default=[],
-        metavar="RE",
-        help="also redact what this regex matches in bodies (repeatable; groups: only them)",
-    )
+    add_redaction_options(parser, old_spellings=True)
 
 
 def run(args: argparse.Namespace) -> int:
     from recorder.cassette.importers import import_bytes, import_file
-    from recorder.commands.redact import build_redactor
 
     output = Path(args.output)
     if output.is_dir():  # else the temporary file would be written beside it, in its parent
@@ -66,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{output} exists (use --force to overwrite)")
     request = parse_request_spec(args.request) if args.request else None
     chosen = None if args.format == "auto" else args.format
-    redactor = build_redactor(args.header, args.query, args.body_regex)
+    redactor = redactor_from(args)
     if args.source == "-":
         cassette = import_bytes(
             sys.stdin.buffer.read(),

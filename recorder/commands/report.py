@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from recorder.commands._options import add_rule_options, rule_config_from
+
 NAME = "report"
 HELP = (
     "write one self-contained HTML report (timeline chart, findings, payloads) for the given "
@@ -18,7 +20,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths", nargs="+", metavar="PATH", help="cassettes, .sse bodies or directories"
     )
-    parser.add_argument("-o", "--output", required=True, metavar="REPORT.html")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="REPORT.html",
+        help="the HTML file to write (its directory is created)",
+    )
     parser.add_argument(
         "--no-validate", action="store_true", help="do not run the validator (no findings)"
     )
@@ -27,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--strict", action="store_true", help="validate the docs as written")
     parser.add_argument("--title", default="sse-recorder report", help="the page title")
+    add_rule_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     output = Path(args.output)
     if output.is_dir():  # else the temporary file would be written beside it, in its parent
         raise UsageError(f"{output}: is a directory, not a report file")
+    config = None if args.no_validate else rule_config_from(args, strict=args.strict)
     # A report is an artifact that gets shared: what it shows (payloads, and findings quoting
     # them) comes from cassettes redacted by the default rules (a no-op on recorded ones; a
     # hand-made cassette or raw body may hold a key).
@@ -54,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
         from recorder.validate.runner import validate_cassette
 
         with located(cassette.path):
-            findings.append(validate_cassette(cassette, profile=args.profile, strict=args.strict))
+            findings.append(
+                validate_cassette(cassette, profile=args.profile, strict=args.strict, config=config)
+            )
     html = render_report(cassettes, findings, title=args.title)
     output.parent.mkdir(parents=True, exist_ok=True)
     temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from recorder.commands._inputs import load_all, located
+from recorder.commands._inputs import located
+from recorder.commands._options import add_colour_option, add_rule_options, rule_config_from
 
 NAME = "show"
 HELP = (
@@ -15,7 +17,13 @@ HELP = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", metavar="PATH", help="cassette, .sse body, or - for stdin")
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="cassettes, .sse bodies, directories (each file is named before its timeline), "
+        "or - for stdin",
+    )
     parser.add_argument(
         "--raw",
         action="store_true",
@@ -29,48 +37,77 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--strict", action="store_true", help="validate the docs as written")
     parser.add_argument(
-        "--severity",
+        "--min-severity",
         choices=("error", "warning", "info"),
         default="info",
-        help="show findings of this severity and worse (default: all)",
+        help="show findings of this severity and worse (default: info, all of them)",
     )
-    parser.add_argument(
-        "--color",
-        "--colour",
-        dest="colour",
-        choices=("auto", "always", "never"),
-        default="auto",
-        help="colour the output (auto: only on a terminal, and never when NO_COLOR is set)",
+    add_rule_options(parser)
+    add_colour_option(parser)
+    parser.epilog = (
+        "Exit codes: 0 fine, 1 a stream breaks its contract, 2 a file could not be read (the "
+        "others are still shown)."
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    from recorder.report.timeline import Style, render_raw, render_timeline, use_colour
+    from recorder.cassette import iter_cassette_paths, load_cassette
+    from recorder.errors import RecorderError, UsageError
+    from recorder.report.timeline import (
+        Style,
+        printable,
+        render_raw,
+        render_timeline,
+        use_colour,
+    )
     from recorder.validate.findings import Finding
 
     style = Style(use_colour(sys.stdout, args.colour))
     out = sys.stdout
     shown = {"error": ("error",), "warning": ("error", "warning")}.get(
-        args.severity, ("error", "warning", "info")
+        args.min_severity, ("error", "warning", "info")
     )
-    errors = 0
-    for cassette in load_all([args.path]):
-        for warning in cassette.warnings:
-            print(f"sse-recorder show: warning: {warning}", file=sys.stderr)
-        if args.raw:
-            lines = render_raw(cassette, style=style)
-        else:
+    config = None if args.no_validate else rule_config_from(args, strict=args.strict)
+    paths = list(iter_cassette_paths(args.paths))
+    if not paths:
+        raise UsageError(f"no cassettes or .sse files under {', '.join(args.paths)}")
+    # Several files (a directory, several paths): each timeline starts with its file's name.
+    named = len(paths) > 1 or any(path != "-" and Path(path).is_dir() for path in args.paths)
+    errors = unreadable = 0
+    for path in paths:
+        if named:
+            out.write(style(printable(f"### {path}"), "bold") + "\n")
+        try:
+            cassette = load_cassette(path)
+            for warning in cassette.warnings:
+                print(f"sse-recorder show: warning: {warning}", file=sys.stderr)
             findings: list[Finding] = []
-            if not args.no_validate:
+            if not args.raw and not args.no_validate:
                 from recorder.validate.runner import validate_cassette
 
                 with located(cassette.path):
-                    findings = validate_cassette(cassette, profile=args.profile, strict=args.strict)
+                    findings = validate_cassette(
+                        cassette, profile=args.profile, strict=args.strict, config=config
+                    )
                 errors += sum(finding.is_error for finding in findings)
                 findings = [f for f in findings if f.severity.value in shown]
-            lines = render_timeline(cassette, findings, style=style)
-        with located(cassette.path):
-            for line in lines:
-                out.write(line + "\n")
+            with located(cassette.path):
+                lines = (
+                    render_raw(cassette, style=style)
+                    if args.raw
+                    else render_timeline(cassette, findings, style=style)
+                )
+                for line in lines:
+                    out.write(line + "\n")
+        except RecorderError as error:
+            if not named:
+                raise
+            # One unreadable file among many: say so and go on with the others (exit 2 at the
+            # end, as validate does: "could not check" must never pass as "holds").
+            unreadable += 1
+            out.flush()
+            print(f"sse-recorder show: error: {error}", file=sys.stderr)
+    if unreadable:
+        return 2
     # Like validate: 1 when a stream breaks its contract, so scripts can rely on it.
     return 1 if errors else 0

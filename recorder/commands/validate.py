@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from recorder.commands._options import add_colour_option, add_rule_options, rule_config_from
+
 NAME = "validate"
 HELP = "check cassettes and .sse bodies against a stream contract (exit 1 when one breaks it)"
 
@@ -46,24 +48,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-o", "--output", metavar="FILE", help="write the report to FILE instead of standard output"
     )
     parser.add_argument(
-        "--disable",
-        action="append",
-        default=[],
-        metavar="RULE,...",
-        help="turn rules off (e.g. R6,P5); repeatable",
-    )
-    parser.add_argument(
         "--list-rules",
         action="store_true",
         help="print the profile's rules (id, source, default severity, summary) and exit",
     )
+    add_rule_options(parser)
     parser.add_argument(
-        "--severity",
-        action="append",
-        default=[],
-        metavar="RULE=LEVEL",
-        help="change a rule's severity: error, warning or info; repeatable",
+        "-q",
+        "--errors-only",
+        action="store_true",
+        help="for CI logs: only the error findings (with their files) and the summary line; "
+        "with --format json or junit, only the error findings",
     )
+    add_colour_option(parser)
 
 
 class _Progress:
@@ -90,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     from recorder.cassette import iter_cassette_paths
     from recorder.errors import UsageError
     from recorder.report.formats import render, use_colour
-    from recorder.validate.runner import RuleConfig, validate_paths
+    from recorder.validate.runner import validate_paths
 
     if args.list_rules:
         from recorder.profiles import get_profile
@@ -102,12 +99,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.paths:
         raise UsageError("give at least one PATH (a cassette, .sse body, directory, or -)")
-    config = RuleConfig.from_options(
-        profile=args.profile or "assistants",
-        disable=args.disable,
-        severity=args.severity,
-        strict=args.strict,
-    )
+    config = rule_config_from(args, strict=args.strict)
     paths = list(iter_cassette_paths(args.paths))
     if not paths:
         raise UsageError(f"no cassettes or .sse files under {', '.join(args.paths)}")
@@ -122,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.close()
     if args.output:
-        text = render(results, args.format)
+        text = render(results, args.format, errors_only=args.errors_only)
         try:
             with open(args.output, "w", encoding="utf-8") as handle:
                 handle.write(text)
@@ -131,7 +123,8 @@ def run(args: argparse.Namespace) -> int:
                 f"cannot write the report to {args.output}: {error.strerror}"
             ) from None
     else:
-        sys.stdout.write(render(results, args.format, colour=use_colour(sys.stdout)))
+        colour = use_colour(sys.stdout, args.colour)
+        sys.stdout.write(render(results, args.format, colour=colour, errors_only=args.errors_only))
     if any(result.error is not None for result in results):
         for result in results:
             if result.error is not None:
