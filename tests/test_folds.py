@@ -28,15 +28,17 @@ that our fold still returns without raising.
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import anthropic
 import openai
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from recorder.profiles.anthropic.fold import AnthropicFold
 from recorder.profiles.chat.fold import ChatFold
@@ -49,11 +51,123 @@ try:
 except ImportError:  # before the package move
     from recorder.sse import parse_bytes  # type: ignore[no-redef,import-untyped,unused-ignore]
 
+# The SDKs' own dumps of real payloads that do not match their types warn; not our concern.
+pytestmark = pytest.mark.filterwarnings("ignore:Pydantic serializer warnings:UserWarning")
+
 APIS = ("responses", "chat", "anthropic")
 BODIES = {
     f"{api}/{path.name}": path
     for api in APIS
     for path in sorted(shared_path("real-streams", api).glob("*.sse"))
+}
+
+
+def _chunks(*choices_per_chunk: list[dict[str, Any]], **top: Any) -> bytes:
+    """A Chat body: one chunk per list of choices, then ``[DONE]``."""
+    base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "m"}
+    events = [
+        f"data: {json.dumps({**base, 'choices': choices, **top})}\n\n"
+        for choices in choices_per_chunk
+    ]
+    return ("".join(events) + "data: [DONE]\n\n").encode()
+
+
+def _delta(index: int, finish: str | None = None, **delta: Any) -> dict[str, Any]:
+    return {"index": index, "delta": delta, "finish_reason": finish}
+
+
+#: Hand-made Chat bodies pinning what the library does with the shapes compatible servers send
+#: (no real recording shows each of them alone); judged by the library like the real ones.
+SYNTHETIC: dict[str, bytes] = {
+    # n=2, interleaved; the second choice first appears in a later chunk.
+    "chat-synthetic/n2-interleaved.sse": _chunks(
+        [_delta(0, role="assistant", content="")],
+        [_delta(1, role="assistant", content="B")],
+        [_delta(0, content="A"), _delta(1, content="b")],
+        [_delta(0, "stop"), _delta(1, "stop")],
+    ),
+    # The usage chunk (choices: []) replaces the null usage of the others.
+    "chat-synthetic/usage-chunk.sse": _chunks(
+        [_delta(0, role="assistant", content="hi")],
+        [_delta(0, "stop")],
+        [],
+    )
+    + b"",
+    # role in every chunk: strings concatenate ("assistantassistant"), as accumulate_delta does.
+    "chat-synthetic/role-repeated.sse": _chunks(
+        [_delta(0, role="assistant", content="a")],
+        [_delta(0, role="assistant", content="b", finish="stop")],
+    ),
+    # reasoning_content and other extras fold like declared fields; numbers add.
+    "chat-synthetic/reasoning-content.sse": _chunks(
+        [_delta(0, role="assistant", reasoning_content="think", n=1)],
+        [_delta(0, reasoning_content="ing", n=2)],
+        [_delta(0, content="done", finish="stop")],
+    ),
+    # content as a list of parts (no index): extended while the accumulator holds no objects.
+    "chat-synthetic/content-list-once.sse": _chunks(
+        [_delta(0, role="assistant", content=[{"type": "text", "text": "a"}], finish="stop")],
+    ),
+    # Tool calls merged by index; legacy function_call merged as an object; refusal.
+    "chat-synthetic/tools-function-call-refusal.sse": _chunks(
+        [
+            _delta(
+                0,
+                role="assistant",
+                tool_calls=[
+                    {
+                        "index": 0,
+                        "id": "c0",
+                        "type": "function",
+                        "function": {"name": "f", "arguments": ""},
+                    },
+                    {
+                        "index": 1,
+                        "id": "c1",
+                        "type": "function",
+                        "function": {"name": "g", "arguments": "{"},
+                    },
+                ],
+            )
+        ],
+        [_delta(0, tool_calls=[{"index": 0, "function": {"arguments": "{}"}}])],
+        [_delta(0, tool_calls=[{"index": 1, "function": {"arguments": "}"}}])],
+        [_delta(0, function_call={"name": "h", "arguments": "{"})],
+        [_delta(0, function_call={"arguments": "}"}, refusal="no")],
+        [_delta(0, "tool_calls")],
+    ),
+    # content as a list twice: accumulate_delta finds objects without "index" and raises.
+    "chat-synthetic/content-list-twice.sse": _chunks(
+        [_delta(0, role="assistant", content=[{"type": "text", "text": "a"}])],
+        [_delta(0, content=[{"type": "text", "text": "b"}], finish="stop")],
+    ),
+    # logprobs lists are extended; a choice new in a later chunk gets its own twice.
+    "chat-synthetic/logprobs.sse": _chunks(
+        [
+            {
+                **_delta(0, role="assistant", content="a"),
+                "logprobs": {
+                    "content": [{"token": "a", "logprob": -1, "bytes": [97], "top_logprobs": []}],
+                    "refusal": None,
+                },
+            }
+        ],
+        [
+            {
+                **_delta(0, content="b"),
+                "logprobs": {
+                    "content": [{"token": "b", "logprob": -2, "bytes": [98], "top_logprobs": []}]
+                },
+            },
+            {
+                **_delta(1, content="c"),
+                "logprobs": {
+                    "content": [{"token": "c", "logprob": 0, "bytes": [99], "top_logprobs": []}]
+                },
+            },
+        ],
+        [_delta(0, "stop"), _delta(1, "stop")],
+    ),
 }
 
 #: Bodies the library refuses, with the error it raises (checked exactly, both ways).
@@ -75,6 +189,7 @@ LIBRARY_RAISES: dict[str, str] = {
     "chat/pydantic-ai-openrouter-stream-error-openrouter.sse": "APIError",
     "chat/pydantic-ai-tool-use-failed-error-streaming-groq.sse": "APIError",
     "chat/pydantic-ai-tool-use-failed-error-streaming-with-text-groq.sse": "APIError",
+    "chat-synthetic/content-list-twice.sse": "RuntimeError",
     # OpenRouter's delta `annotations` entries have no `index`: accumulate_delta refuses.
     "chat/pydantic-ai-openrouter-web-search-annotations-stream-openrouter.sse": "RuntimeError",
     # Resumed streams (GET ?starting_after=N) start without response.created.
@@ -116,9 +231,12 @@ BETA_BLOCKS = frozenset(
 BETA_DELTA_FIELDS = frozenset({"context_management", "input_transformations"})
 
 
+def _body(name: str) -> bytes:
+    return SYNTHETIC[name] if name in SYNTHETIC else BODIES[name].read_bytes()
+
+
 def _script(received: Received) -> Script:
-    name = received.header("x-fixture") or ""
-    return Script(split_events(BODIES[name].read_bytes()), gap=0)
+    return Script(split_events(_body(received.header("x-fixture") or "")), gap=0)
 
 
 @dataclass(frozen=True)
@@ -144,8 +262,8 @@ def clients() -> Iterator[Clients]:
         yield Clients(oai, claude)
 
 
-def _events(path: Path) -> list[tuple[str, Any]]:
-    events, _ = parse_bytes(path.read_bytes())
+def _events(name: str) -> list[tuple[str, Any]]:
+    events, _ = parse_bytes(_body(name))
     out: list[tuple[str, Any]] = []
     for event in events:
         try:
@@ -156,21 +274,21 @@ def _events(path: Path) -> list[tuple[str, Any]]:
     return out
 
 
-def _fold(api: str, path: Path) -> dict[str, Any] | None:
+def _fold(api: str, name: str) -> dict[str, Any] | None:
     folds: dict[str, type[ResponsesFold | ChatFold | AnthropicFold]] = {
         "responses": ResponsesFold,
         "chat": ChatFold,
         "anthropic": AnthropicFold,
     }
     fold = folds[api]()
-    for kind, payload in _events(path):
+    for kind, payload in _events(name):
         fold.feed(kind, payload)
     return fold.result()
 
 
 @cache
-def _is_beta(path: Path) -> bool:
-    for _, payload in _events(path):
+def _is_beta(name: str) -> bool:
+    for _, payload in _events(name):
         if not isinstance(payload, dict):
             continue
         if payload.get("type") == "content_block_start":
@@ -184,6 +302,7 @@ def _is_beta(path: Path) -> bool:
 
 def _library(api: str, name: str, clients: Clients) -> dict[str, Any]:
     headers = {"x-fixture": name}
+    api = api.removesuffix("-synthetic")
     if api == "anthropic":
         client = clients.anthropic
         request: dict[str, Any] = {
@@ -194,7 +313,7 @@ def _library(api: str, name: str, clients: Clients) -> dict[str, Any]:
         }
         manager = (
             client.beta.messages.stream(**request)
-            if _is_beta(BODIES[name])
+            if _is_beta(name)
             else client.messages.stream(**request)
         )
         with manager as stream:
@@ -224,21 +343,129 @@ def _library(api: str, name: str, clients: Clients) -> dict[str, Any]:
     return dumped
 
 
-@pytest.mark.parametrize("name", sorted(BODIES))
+@pytest.mark.parametrize("name", [*sorted(BODIES), *SYNTHETIC])
 def test_fold_equals_library(name: str, clients: Clients) -> None:
-    api = name.split("/")[0]
-    path = BODIES[name]
+    api = name.split("/")[0].removesuffix("-synthetic")
     try:
         expected = _library(api, name, clients)
     except Exception as error:  # the library refused the body
         assert name in LIBRARY_RAISES, f"library raised {error!r}"
         assert type(error).__name__ == LIBRARY_RAISES[name]
-        _fold(api, path)  # must not raise
+        _fold(api, name)  # must not raise
         return
     assert name not in LIBRARY_RAISES, "the library no longer raises on this body"
-    assert _fold(api, path) == expected
+    assert _fold(api, name) == expected
 
 
 def test_every_api_has_bodies() -> None:
     counts = {api: sum(name.startswith(api + "/") for name in BODIES) for api in APIS}
     assert counts == {"responses": 178, "chat": 180, "anthropic": 122}
+
+
+FOLDS = (ResponsesFold, ChatFold, AnthropicFold)
+#: Every event type and key the folds look at, so that random payloads reach every branch.
+KINDS = sorted(
+    {
+        "chat.completion.chunk",
+        "content_block_delta",
+        "content_block_start",
+        "content_block_stop",
+        "error",
+        "message",
+        "message_delta",
+        "message_start",
+        "message_stop",
+        "ping",
+        "response.completed",
+        "response.created",
+        "response.failed",
+        "response.function_call_arguments.delta",
+        "response.in_progress",
+        "response.incomplete",
+        "response.output_item.added",
+        "response.output_item.done",
+        "response.output_text.delta",
+    }
+)
+KEYS = sorted(
+    {
+        "arguments",
+        "choices",
+        "citation",
+        "citations",
+        "container",
+        "content",
+        "content_block",
+        "content_index",
+        "context_management",
+        "delta",
+        "error",
+        "finish_reason",
+        "function",
+        "id",
+        "index",
+        "input",
+        "item",
+        "logprobs",
+        "message",
+        "object",
+        "output",
+        "output_index",
+        "output_tokens",
+        "partial_json",
+        "refusal",
+        "response",
+        "role",
+        "signature",
+        "text",
+        "thinking",
+        "to",
+        "tool_calls",
+        "type",
+        "usage",
+    }
+)
+LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.floats(allow_nan=False),
+    st.sampled_from(["", "x", "{", '{"a": 1}', *KINDS, "text", "tool_use", "message"]),
+)
+JSON = st.recursive(
+    LEAVES,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(KEYS), inner, max_size=5)
+    ),
+    max_leaves=20,
+)
+EVENTS = st.lists(st.tuples(st.sampled_from(KINDS), JSON), max_size=12)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(events=EVENTS)
+def test_folds_never_raise_on_malformed_events(events: list[tuple[str, Any]]) -> None:
+    for fold_type in FOLDS:
+        fold = fold_type()
+        for kind, payload in events:
+            fold.feed(kind, payload)
+        result = fold.result()
+        assert result is None or isinstance(json.loads(json.dumps(result)), dict)
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_folds_never_raise_on_reordered_real_events(api: str) -> None:
+    """Every real body's events reversed, shuffled and cut short: no fold raises."""
+    rng = random.Random(0)
+    folds = {"responses": ResponsesFold, "chat": ChatFold, "anthropic": AnthropicFold}
+    for name in BODIES:
+        if not name.startswith(api + "/"):
+            continue
+        events = _events(name)
+        shuffled = events[:]
+        rng.shuffle(shuffled)
+        for order in (events[::-1], shuffled, events[: len(events) // 2]):
+            fold = folds[api]()
+            for kind, payload in order:
+                fold.feed(kind, payload)
+            json.dumps(fold.result())

@@ -114,14 +114,11 @@ class ResponsesFold:
         elif event_type == "response.output_text.delta":
             self._delta_text(payload)
         elif event_type == "response.function_call_arguments.delta":
-            added = self._added.get(payload.get("output_index"))  # type: ignore[arg-type]
-            delta = payload.get("delta")
-            if (
-                added is not None
-                and isinstance(delta, str)
-                and payload.get("output_index") not in self._done
-            ):
-                added.arguments.append(delta)
+            index, delta = payload.get("output_index"), payload.get("delta")
+            if isinstance(index, int) and isinstance(delta, str) and index not in self._done:
+                added = self._added.get(index)
+                if added is not None:
+                    added.arguments.append(delta)
 
     def _delta_text(self, payload: dict[str, Any]) -> None:
         index, part, delta = (
