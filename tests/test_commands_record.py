@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -204,3 +205,35 @@ def test_redaction_through_the_command(tmp_path: Path, upstream: tuple[str, Upst
     assert (request.method, request.path) == ("GET", "/v1/threads/thread_1/runs")
     assert request.header("x-portkey-provider") == "openai"
     assert json.loads(request.body) == {"note": "REDACTED"}
+
+
+def test_the_summary_comes_from_the_stream_not_from_reading_the_cassette_back(
+    tmp_path: Path, upstream: tuple[str, Upstream], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Reading a 300 MB cassette back took 969 MB; the summary now comes from what streamed,
+    # so even an output that cannot be read back (/dev/null) records and reports.
+    url, _ = upstream
+    assert main(["record", url + "/hang-up", "-o", os.devnull, "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "200, 1 chunks, 9 bytes, upstream-closed" in err and err.count("\n") == 1
+
+
+def test_deeply_nested_json_body_is_sent_and_recorded(
+    tmp_path: Path, upstream: tuple[str, Upstream]
+) -> None:
+    url, app = upstream
+    body = tmp_path / "deep.json"
+    body.write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    result = record(url + "/v1/threads/runs", "-d", f"@{body}", "-o", str(tmp_path / "r.jsonl"))
+    assert result.returncode == 0, result.stderr
+    assert app.requests[-1].header("content-type") == "application/json"
+
+
+def test_a_url_that_does_not_parse_is_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = "http://[::1/v1?api_key=sk-abcdefghijklmnopqrstuv"
+    assert main(["record", url, "-o", str(tmp_path / "o.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert "does not parse" in err and err.count("\n") == 1
+    assert "sk-abcdefghijklmnopqrstuv" not in err and "internal error" not in err

@@ -16,6 +16,7 @@ import vcr
 from recorder.cassette import RecordedRequest
 from recorder.cassette.importers import detect_format, import_bytes, import_file
 from recorder.cassette.stream import parse_interaction
+from recorder.cli import main
 from recorder.errors import CassetteFormatError, CassetteNotFoundError, UsageError
 from recorder.net.serving import BackgroundServer
 
@@ -330,3 +331,53 @@ def test_forced_format_and_usage_errors(tmp_path: Path) -> None:
         import_file(tmp_path / "missing.har")
     with pytest.raises(CassetteFormatError, match="is a directory"):
         import_file(tmp_path)
+
+
+def _alias_bomb(levels: int = 6) -> str:
+    lines = [f'x0: &x0 "{"A" * 100}"']
+    lines += [f"x{n}: &x{n} [" + ", ".join([f"*x{n - 1}"] * 10) + "]" for n in range(1, levels + 1)]
+    return "\n".join([
+        *lines, "interactions:",
+        f"- request: {{method: POST, uri: 'http://h/v1/runs', headers: {{h: [*x{levels}]}}}}",
+        "  response: {status: {code: 200}, headers: {Content-Type: [text/event-stream]}, "
+        'body: {string: "data: 1\\n\\n"}}',
+    ])  # fmt: skip
+
+
+def test_a_yaml_alias_bomb_is_refused_in_one_line_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Six levels of ten aliases of 100 bytes: 100 MB once expanded, from 677 bytes.
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(_alias_bomb())
+    assert main(["import", str(bomb), "-o", str(tmp_path / "out.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "expands past 16 MiB through its aliases" in err
+    assert str(bomb) in err
+    assert not (tmp_path / "out.jsonl").exists()
+    # A few aliases, as a YAML writer may leave, still import.
+    assert import_bytes(_alias_bomb(levels=1).encode(), format="vcr").interactions
+
+
+def test_a_self_referring_yaml_alias_is_refused() -> None:
+    data = b"interactions: &a [*a]\n"
+    with pytest.raises(CassetteFormatError, match=r"refers to itself|recursive"):
+        import_bytes(data, format="vcr")
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("deep.har", b'{"log": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+        ("deep.json", b'{"interactions": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+        ("deep.yaml", b"interactions: " + b"[" * 100_000 + b"]" * 100_000 + b"\n"),
+    ],
+)
+def test_deeply_nested_input_is_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, data: bytes
+) -> None:
+    source = tmp_path / name
+    source.write_bytes(data)
+    assert main(["import", str(source), "-o", str(tmp_path / "out.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nest" in err and "internal error" not in err

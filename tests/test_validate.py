@@ -394,7 +394,8 @@ def test_rules_can_be_disabled_or_change_severity() -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"disable": ["Z9"]}, "unknown rule 'Z9' for profile assistants"),
+        ({"disable": ["Z9"], "profile": "assistants"}, "unknown rule 'Z9' for profile assistants"),
+        ({"disable": ["Z9"]}, "unknown rule 'Z9' for any installed profile"),
         ({"severity": ["A1"]}, "--severity takes RULE=LEVEL, got 'A1'"),
         ({"severity": ["A1=loud"]}, "unknown severity 'loud' for A1"),
         ({"severity": ["Q1=error"]}, "unknown rule 'Q1'"),

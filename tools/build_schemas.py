@@ -96,7 +96,15 @@ def _convert(node: Any, component: str) -> Any:
         out = _with_null(out)
     if isinstance(out.get("enum"), list) and len(out["enum"]) == 1 and "const" not in out:
         out["const"] = out.pop("enum")[0]
+    if "$ref" in out and set(out) - _BESIDE_REF:
+        # A validator that inlines references would merge a sibling keyword into the target:
+        # keep the reference as its own subschema of an allOf instead.
+        out.setdefault("allOf", []).insert(0, {"$ref": out.pop("$ref")})
     return out
+
+
+#: Keywords that may stand beside a ``$ref`` (annotations only).
+_BESIDE_REF = frozenset({"$ref", "$id", "$schema", "description", "title", "$comment"})
 
 
 def _with_null(schema: Schema) -> Schema:

@@ -111,6 +111,8 @@ def _load_json(data: bytes, source: str, what: str) -> Any:
         return json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as error:
         raise _fail(source, f"broken {what}: not UTF-8 (byte {error.start})") from None
+    except RecursionError:
+        raise _fail(source, f"broken {what}: JSON nested too deeply to read") from None
     except json.JSONDecodeError as error:
         raise CassetteFormatError(
             f"broken {what}: invalid JSON ({error.msg}, column {error.colno})",
@@ -316,6 +318,52 @@ def _vcr_interaction(item: Any, number: int, source: str) -> Interaction | None:
     )
 
 
+#: How much larger than the file a YAML document may be once its aliases are expanded. A
+#: cassette vcrpy writes has (almost) no aliases, so its expanded size is its own; an alias
+#: bomb (``&a [x, x]``, ``&b [*a, *a]``, ... 136 KB that became 1.47 GB in memory) is far past.
+MAX_YAML_EXPANSION = 16
+#: ... with at least this much allowed, whatever the file's size.
+MIN_YAML_BUDGET = 16 * 1024 * 1024
+
+
+def _check_yaml_size(root: Any, size: int, source: str) -> None:
+    """Refuse a YAML document whose aliases expand it past ``MAX_YAML_EXPANSION`` times the
+    file's size, or that refers to itself, before anything is built from it. The size of
+    each node is counted once (aliases share nodes), without recursion."""
+    if root is None:
+        return
+    budget = max(MAX_YAML_EXPANSION * size, MIN_YAML_BUDGET)
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    on_path: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if key in sizes and not done:
+            continue
+        children: list[Any] = []
+        if isinstance(node.value, list):
+            for item in node.value:
+                children.extend(item if isinstance(item, tuple) else (item,))
+        if not done:
+            if key in on_path:
+                raise _fail(source, "broken vcrpy YAML cassette: an alias refers to itself")
+            on_path.add(key)
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+            continue
+        on_path.discard(key)
+        total = 1 + (len(node.value) if isinstance(node.value, str) else 0)
+        total += sum(sizes[id(child)] for child in children)
+        if total > budget:
+            raise _fail(
+                source,
+                f"vcrpy YAML cassette expands past {budget // (1024 * 1024)} MiB through its "
+                "aliases (a YAML alias bomb?): refused",
+            )
+        sizes[key] = total
+
+
 def import_vcr(data: bytes, *, source: str = "<vcr>") -> Cassette:
     """Every ``text/event-stream`` interaction of a vcrpy cassette (YAML or JSON)."""
     if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
@@ -332,6 +380,7 @@ def import_vcr(data: bytes, *, source: str = "<vcr>") -> Cassette:
             # The safe loader knows !!binary, the only tag vcrpy writes on Python 3; the C one
             # (libyaml, as vcrpy itself uses) is ~50x faster on large bodies.
             loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            _check_yaml_size(yaml.compose(data, Loader=loader), len(data), source)
             document = yaml.load(data, Loader=loader)
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
@@ -341,6 +390,10 @@ def import_vcr(data: bytes, *, source: str = "<vcr>") -> Cassette:
                 path=source,
                 line=mark.line + 1 if mark is not None else None,
             ) from None
+        except RecursionError:
+            raise _fail(source, "broken vcrpy YAML cassette: nested too deeply") from None
+        except CassetteFormatError:
+            raise
         except ValueError as error:
             # A scalar the safe loader turns into a value and fails on (2024-02-30 as a date).
             raise CassetteFormatError(f"broken vcrpy YAML cassette: {error}", path=source) from None

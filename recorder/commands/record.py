@@ -153,6 +153,8 @@ def run(args: argparse.Namespace) -> int:
             headers.append(("Content-Type", "application/json"))
         except ValueError:
             pass
+        except RecursionError:  # JSON nested past the interpreter's limit: still JSON
+            headers.append(("Content-Type", "application/json"))
     if "accept" not in names:
         headers.append(("Accept", "text/event-stream, application/json;q=0.9, */*;q=0.1"))
     redactor = redactor_from(args)

@@ -15,7 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from recorder.profiles import Endpoint, Profile, Rule, StreamChecker, StreamSetup
+from recorder.profiles import (
+    Endpoint,
+    Profile,
+    ProfileView,
+    Rule,
+    StreamChecker,
+    StreamSetup,
+)
+from recorder.profiles._spec import ViewSpec
 from recorder.validate.accumulate import DeltaAccumulator
 from recorder.validate.findings import Severity
 from recorder.validate.lifecycle import Enclosure, LifecycleSpec
@@ -203,13 +211,63 @@ def _checker(setup: StreamSetup) -> StreamChecker:
     return AssistantsChecker(setup)
 
 
+#: What reports, snapshots, diffs and faults show and fold (the same data a profile file's
+#: ``[view]`` holds).
+VIEW = ProfileView(
+    ViewSpec(
+        delta_text=[
+            "delta.content[].text.value",
+            "delta.step_details.tool_calls[].function.arguments",
+            "delta.step_details.tool_calls[].code_interpreter.input",
+        ],
+        summary=["id", "status", "type", "message", "code"],
+        lanes=[
+            ["step", "thread.run.step"],
+            ["run", "thread.run"],
+            ["message", "thread.message"],
+            ["run", "thread.created"],
+        ],
+        fold_key=["id"],
+        not_joined=["id", "type", "object", "role", "name", "event"],
+        volatile=[
+            "id",
+            "*_id",
+            "created_at",
+            "started_at",
+            "completed_at",
+            "failed_at",
+            "cancelled_at",
+            "expires_at",
+            "expired_at",
+            "incomplete_at",
+            "file_id",
+        ],
+        error_event=(
+            'event: error\ndata: {"error": {"message": "injected by sse-recorder", '
+            '"type": "server_error", "code": "server_error"}}\n\n'
+        ),
+    ),
+    sentinel="[DONE]",
+    sentinel_event="done",
+    kind_field=None,
+    kind_from="event",
+    fixed_kind=None,
+)
+
+
+def _claims(events: Any) -> bool:
+    """A raw body is an Assistants stream when its first named event is one of the contract's."""
+    names = [event.event for event, _ in events if event.event not in ("done", "message")]
+    return bool(names) and names[0] in KNOWN and names[0].startswith("thread.")
+
+
 PROFILE = Profile(
     name="assistants",
-    schema_profile="assistants",
     description="OpenAI Assistants run streams (v2, and legacy v1 objects)",
     rules=RULES,
-    lifecycles=LIFECYCLES,
-    enclosures=ENCLOSURES,
     endpoints=ENDPOINTS,
     checker=_checker,
+    view=VIEW,
+    claims=_claims,
+    priority=10,
 )

@@ -50,8 +50,15 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 
 
+def _profile_text(result: FileResult) -> str:
+    """The profile applied: ``chat``, or ``assistants, generic`` when the streams differ."""
+    return ", ".join(dict.fromkeys(result.profiles))
+
+
 def _counts(result: FileResult) -> str:
     parts = [_plural(result.streams, "stream"), _plural(result.events, "event")]
+    if result.profiles:
+        parts.insert(0, _profile_text(result))
     errors, warnings = result.count(Severity.ERROR), result.count(Severity.WARNING)
     if errors:
         parts.append(_plural(errors, "error"))
@@ -109,12 +116,14 @@ def render_text(
 
 
 def render_json(results: Sequence[FileResult]) -> str:
-    """``{"files": [{"path", "ok", "findings": [...]}]}`` (plus ``error`` when unreadable)."""
+    """``{"files": [{"path", "ok", "profile", "findings": [...]}]}`` (plus ``error`` when
+    unreadable); ``profile`` is the one applied, or a list (one per stream) when they differ."""
     files: list[dict[str, Any]] = []
     for result in results:
         entry: dict[str, Any] = {
             "path": result.path,
             "ok": result.ok,
+            "profile": result.profile,
             "findings": [f.to_dict() for f in result.findings],
         }
         if result.error is not None:
@@ -144,8 +153,11 @@ def render_junit(results: Sequence[FileResult], *, suite: str = "sse-recorder va
     root.set("errors", str(errors))
     for result in results:
         case = ET.SubElement(
-            testsuite, "testcase", classname="sse-recorder.validate.runner", name=_xml(result.path)
+            testsuite, "testcase", classname="sse-recorder.validate", name=_xml(result.path)
         )
+        if result.profiles:
+            properties = ET.SubElement(case, "properties")
+            ET.SubElement(properties, "property", name="profile", value=_profile_text(result))
         if result.error is not None:
             error = _xml(result.error)
             ET.SubElement(case, "error", message=error, type="unreadable").text = error

@@ -21,7 +21,7 @@ from typing import Any
 
 from recorder.cassette import Cassette, Interaction, iter_cassette_paths, load_cassette
 from recorder.errors import CassetteFormatError, CassetteNotFoundError, ProfileError, RecorderError
-from recorder.profiles import Profile, StreamSetup, get_profile
+from recorder.profiles import AUTO, Profile, StreamSetup, detect, get_profile, profile_names
 from recorder.validate.findings import Finding, Severity
 from recorder.validate.framing import BetweenEvents
 from recorder.wire.sse import SSEParser
@@ -37,6 +37,8 @@ __all__ = [
 
 #: Raw .sse files are read in blocks of this size (never whole).
 BLOCK_SIZE = 1 << 20
+#: How much of a body profile detection reads at most (it stops after a few events).
+SNIFF_BYTES = 1 << 20
 _SEVERITIES = {severity.value: severity for severity in Severity}
 
 
@@ -55,18 +57,21 @@ class RuleConfig:
     strict: bool = False
     schemas: bool = True
     max_per_rule: int = 50
+    #: A provider dialect to apply (else each stream's is recognised from its recording).
+    dialect: str | None = None
 
     @classmethod
     def from_options(
         cls,
         *,
-        profile: str = "assistants",
+        profile: str | None = AUTO,
         disable: Iterable[str] = (),
         severity: Iterable[str] = (),
         strict: bool = False,
+        dialect: str | None = None,
     ) -> RuleConfig:
         """Build from command-line style options (``"F3,R4"``, ``"R6=error"``), checking ids."""
-        known = get_profile(profile).rules
+        known = _known_rules(profile)
         disabled: set[str] = set()
         for item in disable:
             for rule in filter(None, (part.strip().upper() for part in item.split(","))):
@@ -84,7 +89,7 @@ class RuleConfig:
                     f"unknown severity {level!r} for {rule} (use error, warning or info)"
                 )
             severities[rule] = _SEVERITIES[level.strip().lower()]
-        return cls(frozenset(disabled), severities, strict)
+        return cls(frozenset(disabled), severities, strict, dialect=dialect)
 
     def apply(self, finding: Finding) -> Finding | None:
         """The finding as configured (None when its rule is disabled)."""
@@ -96,11 +101,23 @@ class RuleConfig:
         return finding
 
 
-def _check_rule(rule: str, known: Mapping[str, Any], profile: str) -> None:
+def _known_rules(profile: str | None) -> Mapping[str, Any]:
+    """The rules of ``profile``; with ``auto``, those of every installed profile."""
+    known: dict[str, Any] = {NO_STREAM: None}
+    if profile and profile != AUTO:
+        return {**known, **get_profile(profile).rules}
+    for name in profile_names():
+        try:
+            known.update(get_profile(name).rules)
+        except ProfileError:
+            continue  # a broken plugin profile: reported when it is asked for by name
+    return known
+
+
+def _check_rule(rule: str, known: Mapping[str, Any], profile: str | None) -> None:
     if rule not in known:
-        raise ProfileError(
-            f"unknown rule {rule!r} for profile {profile} (known: {', '.join(known)})"
-        )
+        which = f"profile {profile}" if profile and profile != AUTO else "any installed profile"
+        raise ProfileError(f"unknown rule {rule!r} for {which} (known: {', '.join(known)})")
 
 
 @dataclass(slots=True)
@@ -113,6 +130,16 @@ class FileResult:
     error: str | None = None
     streams: int = 0
     events: int = 0
+    #: The profile applied to each stream, in order.
+    profiles: list[str] = field(default_factory=list)
+
+    @property
+    def profile(self) -> str | list[str] | None:
+        """The profile applied: one name, or the list when the streams' profiles differ."""
+        names = list(dict.fromkeys(self.profiles))
+        if not names:
+            return None
+        return names[0] if len(names) == 1 else list(self.profiles)
 
     @property
     def ok(self) -> bool:
@@ -125,11 +152,12 @@ class FileResult:
 
 
 class _Stats:
-    __slots__ = ("events", "streams")
+    __slots__ = ("events", "profiles", "streams")
 
     def __init__(self) -> None:
         self.streams = 0
         self.events = 0
+        self.profiles: list[str] = []
 
 
 def _cut_reason(outcome: str, detail: str | None, unfinished: tuple[int, int] | None) -> str | None:
@@ -240,15 +268,77 @@ class _Carry:
     value: object | None
 
 
+#: The runner's own rule: a cassette that holds no event stream at all.
+NO_STREAM = "NO-STREAM"
+
+
+def _choose(
+    chosen: str | None, cassette: Cassette, interaction: Interaction, request: Any
+) -> Profile:
+    """The profile of one stream: the one asked for, else detected (see ``profiles.detect``).
+
+    The profile the cassette names (``record --profile``) decides; then a recorded request
+    that hits a profile's endpoint; then the first events of the body."""
+    if chosen and chosen != AUTO:
+        return get_profile(chosen)
+    if cassette.profile and cassette.profile != AUTO:
+        return get_profile(cassette.profile)
+    if request is not None:
+        by_request = detect(request, ())
+        if by_request.name != "generic":
+            return by_request
+    return detect(None, _first_events(interaction.chunks))
+
+
+def _first_events(chunks: Iterable[Any]) -> Iterator[Any]:
+    parser = SSEParser(keep_comments=False)
+    size = 0
+    for chunk in chunks:
+        data = chunk.data if hasattr(chunk, "data") else chunk
+        yield from parser.feed(data)
+        size += len(data)
+        if size > SNIFF_BYTES:
+            return
+
+
+def _no_stream(cassette: Cassette) -> Finding:
+    """What a cassette without any event stream recorded instead."""
+    if not cassette.interactions:
+        what = "no interaction at all (only a header line)"
+    else:
+        described = []
+        for interaction in cassette.interactions[:3]:
+            response = interaction.response
+            status = response.status if response is not None else "no response"
+            kind = (response.header("content-type") if response is not None else None) or "?"
+            size = sum(len(chunk.data) for chunk in interaction.chunks)
+            described.append(
+                f"{interaction.request.method} {interaction.request.path}: "
+                f"{status} {kind}, {size} bytes"
+            )
+        what = "; ".join(described)
+    return Finding(
+        NO_STREAM, Severity.ERROR, f"no event stream was recorded: {what}", None, source="EX"
+    )
+
+
 def _iter(
-    cassette: Cassette, profile: Profile, config: RuleConfig, stats: _Stats
+    cassette: Cassette, chosen: str | None, config: RuleConfig, stats: _Stats
 ) -> Iterator[Finding]:
     previous: object | None = None
+    last_profile: str | None = None
+    streams = 0
     for number, interaction in enumerate(cassette.interactions):
         if not interaction.is_event_stream:
             continue  # a plain JSON response (list, retrieve): not a stream contract
+        streams += 1
         request = None if cassette.raw else interaction.request
+        profile = _choose(chosen, cassette, interaction, request)
+        stats.profiles.append(profile.name)
+        if profile.name != last_profile:
+            previous, last_profile = None, profile.name
         shape, facts = profile.endpoint_for(request)
+        response = interaction.response
         setup = StreamSetup(
             interaction=None if cassette.raw else number,
             request=request,
@@ -257,6 +347,9 @@ def _iter(
             strict=config.strict,
             schemas=config.schemas,
             previous=previous,
+            dialect_spec=profile.dialect_for(
+                request, response.headers if response is not None else (), config.dialect
+            ),
         )
         try:
             for item in _check_stream(
@@ -276,6 +369,10 @@ def _iter(
             if error.interaction is None:
                 error.interaction = setup.interaction
             raise
+    if not streams:
+        kept = config.apply(_no_stream(cassette))
+        if kept is not None:
+            yield kept
 
 
 def _chunks(interaction: Interaction) -> Iterator[bytes]:
@@ -284,10 +381,11 @@ def _chunks(interaction: Interaction) -> Iterator[bytes]:
 
 
 def _resolve(
-    profile: str | None, cassette: Cassette | None, config: RuleConfig | None, strict: bool
-) -> tuple[Profile, RuleConfig]:
-    name = profile or (cassette.profile if cassette is not None else None) or "assistants"
-    return get_profile(name), config if config is not None else RuleConfig(strict=strict)
+    profile: str | None, config: RuleConfig | None, strict: bool
+) -> tuple[str | None, RuleConfig]:
+    if profile and profile != AUTO:
+        get_profile(profile)  # an unknown name fails before any file is read
+    return profile, config if config is not None else RuleConfig(strict=strict)
 
 
 def iter_findings(
@@ -299,10 +397,11 @@ def iter_findings(
 ) -> Iterator[Finding]:
     """Yield the findings of every event stream in ``cassette``, as they are found.
 
-    ``profile`` defaults to the cassette's own, else ``assistants``; ``config`` (when given)
-    wins over ``strict``.
+    ``profile`` (a name or a profile file) defaults to ``auto``: each stream's profile is
+    recognised from its request, the cassette's header, or its first events
+    (:func:`recorder.profiles.detect`); ``config`` (when given) wins over ``strict``.
     """
-    chosen, settings = _resolve(profile, cassette, config, strict)
+    chosen, settings = _resolve(profile, config, strict)
     yield from _iter(cassette, chosen, settings, _Stats())
 
 
@@ -353,29 +452,40 @@ def validate_file(
             raise CassetteNotFoundError("no such file", path=name)
         if file.is_dir():
             raise CassetteFormatError("is a directory, not a cassette", path=name)
-        chosen, settings = _resolve(profile, None, config, strict)
-        setup = StreamSetup(
-            interaction=None,
-            request=None,
-            shape=None,
-            strict=settings.strict,
-            schemas=settings.schemas,
-        )
+        chosen, settings = _resolve(profile, config, strict)
         try:
+            if chosen and chosen != AUTO:
+                applied = get_profile(chosen)
+            else:
+                applied = detect(None, _first_events(_read_blocks(file)))
+            stats.profiles.append(applied.name)
+            setup = StreamSetup(
+                interaction=None,
+                request=None,
+                shape=None,
+                strict=settings.strict,
+                schemas=settings.schemas,
+                dialect_spec=applied.dialect_for(None, (), settings.dialect),
+            )
             findings = [
                 item
-                for item in _check_stream(chosen, _read_blocks(file), setup, settings, stats)
+                for item in _check_stream(applied, _read_blocks(file), setup, settings, stats)
                 if isinstance(item, Finding)
             ]
         except OSError as error:
             raise CassetteFormatError(f"cannot read: {error.strerror}", path=name) from None
     else:
         cassette = load_cassette(name)
-        chosen, settings = _resolve(profile, cassette, config, strict)
+        chosen, settings = _resolve(profile, config, strict)
         findings = list(_iter(cassette, chosen, settings, stats))
     findings.sort(key=_order)
     return FileResult(
-        name if name != "-" else "<stdin>", findings, None, stats.streams, stats.events
+        name if name != "-" else "<stdin>",
+        findings,
+        None,
+        stats.streams,
+        stats.events,
+        stats.profiles,
     )
 
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 
-from recorder.cassette.resources import load_schema, schemas_root
+from recorder.cassette.resources import load_schema, schema_folder, schemas_root
 from recorder.errors import ProfileError, RecorderError
 from recorder.validate.findings import Severity
 from recorder.validate.schema_explain import FieldShape, closed_schema, describe_error, quoted
@@ -240,7 +240,7 @@ def _version_shapes(profile: str) -> tuple[tuple[str, Any], ...]:
 
 
 def _compile_version(profile: str, version: str) -> dict[str, _EventSchema]:
-    folder = schemas_root() / profile / version
+    folder = schema_folder(profile) / version
     registry = jsonschema_rs.Registry(
         [(doc["$id"], doc) for doc in _documents(folder) if "$id" in doc]
     )

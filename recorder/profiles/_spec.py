@@ -1,0 +1,363 @@
+"""The declarative profile file (TOML), validated by pydantic at the boundary.
+
+A profile file says, as data, everything the engine (:mod:`recorder.validate.engine`) checks
+without code: how an event's kind is read, how the stream opens and ends, which kinds are
+errors, counters, identity fields, entities and their lifecycles, ordered progressions (status
+graphs), delta folds checked against their ``.done`` value, conditions between a kind and its
+fields, provider dialects, what a report shows per event and which fields are volatile. Rules
+that data cannot say live in a Python module named by ``rules``. ``schemas/profile.schema.json``
+is this model's JSON Schema (drift-tested), for editors.
+
+A malformed file is one :class:`~recorder.errors.ProfileError` naming the file, the line and the
+key (``profile.toml, line 12, stream.kind.from: Input should be 'event', 'field' or 'fixed'``).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from recorder.errors import ProfileError
+
+__all__ = ["ProfileSpec", "load_spec", "spec_schema"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class RuleSpec(_Model):
+    """One rule's identity: where it comes from, how loud it is, what it says."""
+
+    source: str = Field(description="SPEC, SDK or EX (what every real stream shows, unwritten)")
+    severity: Literal["error", "warning", "info"] = "error"
+    summary: str
+
+
+class KindSpec(_Model):
+    """How an event's kind is read."""
+
+    source: Literal["event", "field", "fixed"] = Field(
+        "event", alias="from", description="the SSE event name, a JSON field, or one fixed kind"
+    )
+    field: str | None = Field(None, description="dotted JSON path (from = 'field')")
+    value: str | None = Field(None, description="the one kind (from = 'fixed')")
+    match_rule: str | None = Field(
+        None, description="rule for an SSE event name that differs from the field's value"
+    )
+
+
+class FirstSpec(_Model):
+    kinds: list[str]
+    rule: str
+    shapes: list[str] = Field(default_factory=list, description="only for these shapes")
+
+
+class SentinelSpec(_Model):
+    data: str = Field(description="the data of the closing event, e.g. [DONE]")
+    event: str | None = Field(None, description="its SSE event name when it has one")
+    required: bool = True
+    rule: str
+
+
+class TerminalSpec(_Model):
+    kinds: list[str]
+    rule: str
+    required: bool = True
+    allow_after: list[str] = Field(default_factory=list, description="kinds allowed after it")
+
+
+class OnceSpec(_Model):
+    kinds: list[str]
+    rule: str
+
+
+class StreamSpec(_Model):
+    kind: KindSpec = KindSpec()
+    json_rule: str = Field(description="rule for data that is not JSON (or not an object)")
+    json_mode: Literal["required", "looks-like"] = Field(
+        "required",
+        alias="json",
+        description="'looks-like': only data starting with { or [ must be JSON",
+    )
+    framing_rule: str | None = Field(
+        None, description="rule for invalid UTF-8 and broken framing (default: json_rule)"
+    )
+    unknown_rule: str | None = Field(None, description="rule for kinds the profile does not know")
+    known: list[str] = Field(
+        default_factory=list, description="known kinds beyond those with a schema"
+    )
+    first: FirstSpec | None = None
+    sentinel: SentinelSpec | None = None
+    terminal: TerminalSpec | None = None
+    once: list[OnceSpec] = Field(default_factory=list)
+
+
+class ErrorSpec(_Model):
+    """In-band errors: the server's error events and what may follow them."""
+
+    kinds: list[str] = Field(default_factory=list)
+    field: str | None = Field(
+        None, description="a payload with this key and no kind is an error too (Chat's {error})"
+    )
+    message: str = Field("message", description="dotted path of the error message")
+    code: str | None = None
+    rule: str
+    after: list[str] = Field(default_factory=list, description="kinds allowed after an error")
+    after_rule: str | None = None
+
+
+class CounterSpec(_Model):
+    path: str
+    rule: str
+    start: int = 0
+    resume_query: str | None = Field(
+        None, description="a request query parameter after which a resumed stream continues"
+    )
+    missing_severity: Literal["error", "warning", "info"] = "warning"
+
+
+class IdentitySpec(_Model):
+    paths: list[str]
+    rule: str
+    kinds: list[str] = Field(default_factory=list, description="only on these kinds")
+
+
+class EntitySpec(_Model):
+    name: str
+    key: list[str] = Field(description="dotted paths whose values key one entity")
+    created: list[str]
+    members: list[str] = Field(default_factory=list, description="kinds that need it open")
+    terminal: list[str] = Field(default_factory=list)
+    rule: str = Field(description="rule for an event of an entity not open")
+    once_rule: str | None = None
+    numbered_from: int | None = Field(
+        None, description="keys (one integer) count up from this value in creation order"
+    )
+    one_open: bool = Field(False, description="at most one open at a time")
+    open_at_end: bool = Field(True, description="False: an entity still open at the end breaks")
+
+
+class ProgressionSpec(_Model):
+    """Events of one key must move forward through ``order`` (a status graph, linearised)."""
+
+    key: list[str]
+    order: list[list[str]] = Field(description="groups of kinds, in order; a group may repeat")
+    rule: str
+
+
+class FoldSpec(_Model):
+    """Deltas whose pieces join into the value their ``done`` event carries."""
+
+    rule: str
+    deltas: list[str]
+    key: list[str]
+    piece: str
+    done: list[str] = Field(default_factory=list)
+    final: str | None = None
+    mode: Literal["text", "json"] = "text"
+
+
+class ConditionSpec(_Model):
+    rule: str
+    kinds: list[str]
+    equals: dict[str, Any] = Field(default_factory=dict)
+    set: list[str] = Field(default_factory=list)
+    null: list[str] = Field(default_factory=list)
+
+
+class DialectSpec(_Model):
+    """A provider serving the same contract with known deviations (as data)."""
+
+    name: str
+    description: str
+    hosts: list[str] = Field(default_factory=list, description="regexes on the recorded host")
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="response header -> regex on its value"
+    )
+    relax: dict[str, str] = Field(
+        default_factory=dict, description="rule id -> what the provider does differently"
+    )
+
+
+class EndpointSpec(_Model):
+    method: str
+    path: str = Field(description="regex searched in the request path; named groups are facts")
+    shape: str
+    query: dict[str, str] = Field(default_factory=dict, description="query parameter -> regex")
+
+    @field_validator("path")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as error:
+            raise ValueError(f"not a regular expression: {error}") from None
+        return value
+
+
+class JsonEndpointSpec(_Model):
+    """A plain JSON (non-stream) response of an endpoint and the schema it follows."""
+
+    method: str
+    path: str
+    schema_file: str = Field(alias="schema", description="file under the schemas' objects/")
+    rule: str
+    final_path: str | None = Field(
+        None, description="compare with the previous stream's folded object at this path"
+    )
+
+
+class DetectSpec(_Model):
+    """How a raw body (no request) is recognised from its first events."""
+
+    kinds: list[str] = Field(default_factory=list, description="the first event's kind")
+    fields: dict[str, Any] = Field(
+        default_factory=dict, description="the first JSON payload's values at dotted paths"
+    )
+    keys: list[str] = Field(default_factory=list, description="paths the first payload has")
+    priority: int = Field(0, description="higher wins when several profiles claim a body")
+
+
+class ViewSpec(_Model):
+    """What reports, snapshots, diffs and faults ask a profile."""
+
+    delta_text: list[str] = Field(
+        default_factory=list, description="dotted paths ('[]' iterates a list) of delta text"
+    )
+    summary: list[str] = Field(default_factory=lambda: ["id", "status", "type"])
+    lanes: list[list[str]] = Field(
+        default_factory=list, description="[lane, kind prefix] pairs, first match wins"
+    )
+    fold_key: list[str] = Field(
+        default_factory=list, description="paths that tell whose delta an event is (snapshots)"
+    )
+    not_joined: list[str] = Field(
+        default_factory=list, description="string fields a delta repeats rather than extends"
+    )
+    volatile: list[str] = Field(
+        default_factory=list, description="field names (or dotted suffixes) to placeholder"
+    )
+    error_event: str | None = Field(
+        None, description="SSE text of an in-band error, for the error-event fault"
+    )
+    error_follow: str | None = Field(
+        None, description="SSE text that follows the injected error (Responses: response.failed)"
+    )
+
+
+class SchemaRefSpec(_Model):
+    dir: str = Field(description="folder under the package's schemas/, or relative to the file")
+    version_header: str | None = None
+
+
+class ProfileSpec(_Model):
+    """A profile file."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    title: str
+    description: str = ""
+    rules_module: str | None = Field(
+        None, alias="rules_module", description="module holding @rule functions"
+    )
+    fold: str | None = Field(None, description="'module:Class' of the final-object fold")
+    schemas: SchemaRefSpec | None = None
+    rules: dict[str, RuleSpec]
+    stream: StreamSpec
+    error: ErrorSpec | None = None
+    counters: list[CounterSpec] = Field(default_factory=list)
+    identity: list[IdentitySpec] = Field(default_factory=list)
+    entities: list[EntitySpec] = Field(default_factory=list)
+    progressions: list[ProgressionSpec] = Field(default_factory=list)
+    folds: list[FoldSpec] = Field(default_factory=list)
+    conditions: list[ConditionSpec] = Field(default_factory=list)
+    dialects: list[DialectSpec] = Field(default_factory=list)
+    endpoints: list[EndpointSpec] = Field(default_factory=list)
+    json_endpoints: list[JsonEndpointSpec] = Field(default_factory=list)
+    detect: DetectSpec = DetectSpec()
+    view: ViewSpec = ViewSpec()
+
+    def rule_ids(self) -> set[str]:
+        """Every rule id the data refers to (each must be in ``rules``)."""
+        ids: set[str] = {self.stream.json_rule, self.stream.framing_rule or self.stream.json_rule}
+        stream = self.stream
+        ids.update(
+            filter(
+                None,
+                [
+                    stream.unknown_rule,
+                    stream.kind.match_rule,
+                    stream.first.rule if stream.first else None,
+                    stream.sentinel.rule if stream.sentinel else None,
+                    stream.terminal.rule if stream.terminal else None,
+                    self.error.rule if self.error else None,
+                    self.error.after_rule if self.error else None,
+                ],
+            )
+        )
+        ids.update(once.rule for once in stream.once)
+        for group in (self.counters, self.identity, self.progressions, self.folds):
+            ids.update(entry.rule for entry in group)
+        ids.update(entry.rule for entry in self.conditions)
+        ids.update(entry.rule for entry in self.json_endpoints)
+        for entity in self.entities:
+            ids.add(entity.rule)
+            if entity.once_rule:
+                ids.add(entity.once_rule)
+        for dialect in self.dialects:
+            ids.update(dialect.relax)
+        return ids
+
+
+def _line_of(text: str, location: tuple[Any, ...]) -> int | None:
+    """The line of the key a pydantic error points at (best effort: the last named key)."""
+    names = [part for part in location if isinstance(part, str)]
+    lines = text.splitlines()
+    for name in reversed(names):
+        pattern = re.compile(rf"^\s*(\[\[?)?\s*{re.escape(name)}\s*(=|\]|\.)")
+        quoted = re.compile(rf"^\s*[\"']{re.escape(name)}[\"']\s*=")
+        for number, line in enumerate(lines, 1):
+            if pattern.match(line) or quoted.match(line):
+                return number
+    return None
+
+
+def load_spec(path: Path, text: str | None = None) -> ProfileSpec:
+    """The validated spec in ``path`` (``ProfileError`` naming file, line and key)."""
+    try:
+        text = path.read_text(encoding="utf-8") if text is None else text
+    except OSError as error:
+        raise ProfileError(f"{path}: cannot read profile: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise ProfileError(f"{path}: the profile file is not UTF-8") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ProfileError(f"{path}: not valid TOML: {error}") from None
+    try:
+        spec = ProfileSpec.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        location = tuple(first["loc"])
+        key = ".".join(str(part) for part in location) or "(top level)"
+        line = _line_of(text, location)
+        where = f", line {line}" if line else ""
+        more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+        raise ProfileError(f"{path}{where}, {key}: {first['msg']}{more}") from None
+    unknown = sorted(spec.rule_ids() - set(spec.rules))
+    if unknown:
+        line = _line_of(text, (unknown[0],))
+        where = f", line {line}" if line else ""
+        raise ProfileError(
+            f"{path}{where}: rule {unknown[0]!r} is used but not declared under [rules]"
+        )
+    return spec
+
+
+def spec_schema() -> dict[str, Any]:
+    """The JSON Schema of a profile file (``schemas/profile.schema.json``)."""
+    return ProfileSpec.model_json_schema(by_alias=True)

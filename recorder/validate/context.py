@@ -1,0 +1,221 @@
+"""What a profile's rule function sees, and what it yields: the only module rules import.
+
+A rule is a small function over a read-only view of one event and of the stream so far; it
+*yields* :class:`Violation` values (a message and a JSON path) and the engine
+(:mod:`recorder.validate.engine`) stamps each with the rule id, severity, interaction, event
+index, byte offset and line, as jsonschema's ``iter_errors`` stamps the errors its keyword
+functions yield::
+
+    @rule("R7", kinds=["response.completed"])
+    def output_is_the_items_done(event: EventView, stream: StreamView) -> Iterator[Violation]:
+        if len(event.get("response.output") or []) != stream.count("response.output_item.done"):
+            yield Violation("the final output differs from the items done", "$.response.output")
+
+Rules never change the stream's state: the engine updates it (entities, folds, counters,
+identity) in a fixed order before the profile's rules of that event run, so every rule of an
+event sees the same state, including that event. ``@at_end`` rules run once the body has ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from recorder.cassette import RecordedRequest
+    from recorder.wire.sse import ServerSentEvent
+
+__all__ = [
+    "EndRule",
+    "EventRule",
+    "EventView",
+    "StreamView",
+    "Violation",
+    "at_end",
+    "get_path",
+    "parse_path",
+    "rule",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """What a rule yields; the engine makes the located ``Finding`` of it.
+
+    ``rule`` overrides the id the function was registered with (a function that checks two
+    related rules); ``severity`` (``"error"``, ``"warning"``, ``"info"``) overrides the rule's
+    default for this one case (a model's invalid JSON passed through is a warning).
+    """
+
+    message: str
+    json_path: str | None = None
+    rule: str | None = None
+    severity: str | None = None
+
+
+def parse_path(path: str) -> tuple[str | int, ...]:
+    """``"choices.0.delta"`` -> ``("choices", 0, "delta")`` (digits index lists)."""
+    return tuple(int(part) if part.isdigit() else part for part in path.split(".") if part)
+
+
+def get_path(value: Any, keys: Sequence[str | int]) -> Any:
+    """The value at ``keys`` inside ``value``, or None when any step is missing."""
+    for key in keys:
+        if isinstance(key, int):
+            if not isinstance(value, list) or not -len(value) <= key < len(value):
+                return None
+            value = value[key]
+        elif isinstance(value, dict):
+            value = value.get(key)
+        else:
+            return None
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    """One event, decoded once: its index, SSE event, kind (what the profile calls it) and
+    JSON payload (None when the data is not JSON)."""
+
+    index: int
+    event: ServerSentEvent
+    kind: str
+    payload: Any
+
+    def get(self, path: str) -> Any:
+        """The payload's value at a dotted path (``"response.output.0.id"``), else None."""
+        return get_path(self.payload, parse_path(path))
+
+
+@dataclass(frozen=True, slots=True)
+class EntityState:
+    """One entity of a profile's ``[[entities]]`` (an output item, a content block...)."""
+
+    created_at: int | None  # event index of its creation (None: never created)
+    ended_at: int | None = None
+    status: str | None = None
+
+
+class StreamView:
+    """Read-only access to what the engine knows of the stream so far.
+
+    Every accessor returns a copy or an immutable value: a rule cannot change the state the
+    next rule sees.
+    """
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: Any) -> None:
+        self._state = state
+
+    @property
+    def request(self) -> RecordedRequest | None:
+        """The recorded request of this stream (None for a raw body)."""
+        request: RecordedRequest | None = self._state.setup.request
+        return request
+
+    @property
+    def shape(self) -> str | None:
+        """The endpoint shape the request matched (``create``, ``resume``...), else None."""
+        shape: str | None = self._state.shape
+        return shape
+
+    @property
+    def facts(self) -> Mapping[str, str]:
+        """Named groups of the endpoint's path pattern (``response_id``...)."""
+        return dict(self._state.setup.facts)
+
+    @property
+    def previous(self) -> object | None:
+        """What the previous stream of the same cassette carried over (profile-specific)."""
+        previous: object | None = self._state.setup.previous
+        return previous
+
+    @property
+    def index(self) -> int:
+        """Index of the event being checked (-1 at the end)."""
+        value: int = self._state.index
+        return value
+
+    def count(self, kind: str) -> int:
+        """How many events of ``kind`` have been seen (this one included)."""
+        value: int = self._state.counts.get(kind, 0)
+        return value
+
+    def first_index(self, kind: str) -> int | None:
+        """Index of the first event of ``kind``, else None."""
+        value: int | None = self._state.first_seen.get(kind)
+        return value
+
+    @property
+    def terminal(self) -> tuple[int, str] | None:
+        """``(index, kind)`` of the first terminal event, else None."""
+        value: tuple[int, str] | None = self._state.terminal
+        return value
+
+    def entities(self, name: str) -> dict[tuple[Any, ...], EntityState]:
+        """The entities of the ``[[entities]]`` entry ``name``, by key, in creation order."""
+        tracker = self._state.entities.get(name)
+        return {} if tracker is None else tracker.snapshot()
+
+    def joined(self, fold: str, key: tuple[Any, ...]) -> str | None:
+        """The pieces a ``[[folds]]`` entry (by rule id) joined so far for ``key``."""
+        store = self._state.folds.get(fold)
+        if store is None:
+            return None
+        pieces = store.get(key)
+        return None if pieces is None else "".join(pieces)
+
+    def folded(self) -> Any:
+        """The profile's final object as folded so far (``sse-recorder final``), else None."""
+        fold = self._state.fold
+        return None if fold is None else fold.result()
+
+    def identity(self) -> dict[str, Any]:
+        """The identity fields (``[[identity]]`` paths) as first seen."""
+        return dict(self._state.identity)
+
+
+EventRuleFunction = Callable[[EventView, StreamView], Iterator[Violation]]
+EndRuleFunction = Callable[[StreamView], Iterator[Violation]]
+
+
+@dataclass(frozen=True, slots=True)
+class EventRule:
+    """A rule function registered for some event kinds (all kinds when ``kinds`` is empty)."""
+
+    id: str
+    function: EventRuleFunction
+    kinds: tuple[str, ...] = ()
+    shapes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EndRule:
+    """A rule function that runs once, after the last event."""
+
+    id: str
+    function: EndRuleFunction
+    shapes: tuple[str, ...] = field(default=())
+
+
+def rule(
+    rule_id: str, *, kinds: Sequence[str] = (), shapes: Sequence[str] = ()
+) -> Callable[[EventRuleFunction], EventRule]:
+    """Register an event rule (see the module docstring); the module's rules are found by
+    type, so ``@rule`` is all a rules module needs."""
+
+    def register(function: EventRuleFunction) -> EventRule:
+        return EventRule(rule_id, function, tuple(kinds), tuple(shapes))
+
+    return register
+
+
+def at_end(rule_id: str, *, shapes: Sequence[str] = ()) -> Callable[[EndRuleFunction], EndRule]:
+    """Register a rule that runs once the body has ended."""
+
+    def register(function: EndRuleFunction) -> EndRule:
+        return EndRule(rule_id, function, tuple(shapes))
+
+    return register

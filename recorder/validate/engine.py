@@ -1,0 +1,799 @@
+"""One checker for every declarative profile: the spec's data, compiled once, run per event.
+
+:class:`CompiledProfile` turns a :class:`~recorder.profiles._spec.ProfileSpec` into a table of
+small checks per event kind (the "keywords" of this project, as jsonschema's ``_keywords``);
+:class:`EngineChecker` runs them on one stream and stamps each :class:`Violation` with rule id,
+severity, interaction, event index, byte offset and line. Per event, in this order:
+
+1. decode the data (JSON), read the kind (SSE name, a JSON field, or fixed) and check it;
+2. the stream's framing: the sentinel (``[DONE]``), what follows it, the terminal event, what
+   follows an in-band error, the opening kinds, kinds that come once;
+3. state with its checks: counters, identity, entities (lifecycles), progressions (status
+   graphs), delta folds against their ``.done`` values, conditions on fields;
+4. the JSON Schema of the kind (one Rust call on the valid path);
+5. the profile's fold (its final object) is fed the event;
+6. the profile's ``@rule`` functions for the kind, over read-only views.
+
+Nothing here names an API: everything comes from the spec.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+from recorder.validate.context import (
+    EndRule,
+    EntityState,
+    EventRule,
+    EventView,
+    StreamView,
+    Violation,
+    get_path,
+    parse_path,
+)
+from recorder.validate.findings import Finding, Severity
+from recorder.wire.payload import MAX_DEPTH, too_deep
+from recorder.wire.sse import ServerSentEvent
+
+if TYPE_CHECKING:
+    from recorder.profiles import Profile, StreamSetup
+    from recorder.profiles._spec import EntitySpec, ProfileSpec
+
+__all__ = ["CompiledProfile", "EngineChecker", "excerpt_of"]
+
+_raw_decode = json.JSONDecoder().raw_decode
+_SEVERITY = {severity.value: severity for severity in Severity}
+Path = tuple[str | int, ...]
+
+
+def excerpt_of(text: str, limit: int = 120) -> str:
+    """``text`` cut to ``limit`` characters for a finding's excerpt."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _json_path(path: str) -> str:
+    return "$." + path if path else "$"
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    return excerpt_of(text, limit)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entity:
+    spec: EntitySpec
+    keys: tuple[Path, ...]
+    created: frozenset[str]
+    members: frozenset[str]
+    terminal: frozenset[str]
+
+
+class _Entities:
+    """The entities of one ``[[entities]]`` entry in one stream."""
+
+    __slots__ = ("entries", "next_number", "open", "spec")
+
+    def __init__(self, spec: _Entity) -> None:
+        self.spec = spec
+        self.entries: dict[tuple[Any, ...], list[Any]] = {}  # key -> [created, ended]
+        self.open: dict[tuple[Any, ...], int] = {}
+        self.next_number = spec.spec.numbered_from
+
+    def snapshot(self) -> dict[tuple[Any, ...], EntityState]:
+        return {key: EntityState(entry[0], entry[1]) for key, entry in self.entries.items()}
+
+
+class CompiledProfile:
+    """A spec turned into per-kind tables (built once per profile, shared by its streams)."""
+
+    def __init__(
+        self,
+        spec: ProfileSpec,
+        event_rules: Iterable[EventRule] = (),
+        end_rules: Iterable[EndRule] = (),
+    ) -> None:
+        self.spec = spec
+        stream = spec.stream
+        self.kind_source = stream.kind.source
+        self.kind_path = parse_path(stream.kind.field or "")
+        self.kind_value = stream.kind.value or ""
+        self.match_rule = stream.kind.match_rule
+        self.json_optional = stream.json_mode == "looks-like"
+        self.sentinel = stream.sentinel
+        self.terminal_kinds = frozenset(stream.terminal.kinds) if stream.terminal else frozenset()
+        self.after_terminal = (
+            frozenset(stream.terminal.allow_after) if stream.terminal else frozenset()
+        )
+        self.once = {kind: once.rule for once in stream.once for kind in once.kinds}
+        error = spec.error
+        self.error_kinds = frozenset(error.kinds) if error else frozenset()
+        self.error_field = error.field if error else None
+        self.error_kind = error.kinds[0] if error and error.kinds else "error"
+        self.error_message = parse_path(error.message) if error else ()
+        self.error_code = parse_path(error.code) if error and error.code else ()
+        self.after_error = frozenset(error.after) if error else frozenset()
+        self.entities = tuple(
+            _Entity(
+                entity,
+                tuple(parse_path(key) for key in entity.key),
+                frozenset(entity.created),
+                frozenset(entity.members),
+                frozenset(entity.terminal),
+            )
+            for entity in spec.entities
+        )
+        self.counters = tuple((counter, parse_path(counter.path)) for counter in spec.counters)
+        self.identity = tuple(
+            (entry, tuple((path, parse_path(path)) for path in entry.paths), frozenset(entry.kinds))
+            for entry in spec.identity
+        )
+        self.progressions = tuple(
+            (
+                entry,
+                tuple(parse_path(key) for key in entry.key),
+                {kind: rank for rank, group in enumerate(entry.order) for kind in group},
+            )
+            for entry in spec.progressions
+        )
+        self.fold_deltas: dict[str, list[tuple[Any, tuple[Path, ...], Path]]] = {}
+        self.fold_dones: dict[str, list[tuple[Any, tuple[Path, ...], Path]]] = {}
+        for fold in spec.folds:
+            keys = tuple(parse_path(key) for key in fold.key)
+            for kind in fold.deltas:
+                self.fold_deltas.setdefault(kind, []).append((fold, keys, parse_path(fold.piece)))
+            for kind in fold.done:
+                self.fold_dones.setdefault(kind, []).append(
+                    (fold, keys, parse_path(fold.final or ""))
+                )
+        self.conditions: dict[str, list[Any]] = {}
+        for condition in spec.conditions:
+            compiled = (
+                condition,
+                tuple((path, parse_path(path), value) for path, value in condition.equals.items()),
+                tuple((path, parse_path(path)) for path in condition.set),
+                tuple((path, parse_path(path)) for path in condition.null),
+            )
+            for kind in condition.kinds:
+                self.conditions.setdefault(kind, []).append(compiled)
+        rules_by_kind: dict[str, list[EventRule]] = {}
+        self.any_kind_rules: tuple[EventRule, ...] = ()
+        for event_rule in event_rules:
+            if event_rule.kinds:
+                for kind in event_rule.kinds:
+                    rules_by_kind.setdefault(kind, []).append(event_rule)
+            else:
+                self.any_kind_rules = (*self.any_kind_rules, event_rule)
+        self.rules_by_kind = {kind: tuple(rules) for kind, rules in rules_by_kind.items()}
+        self.end_rules = tuple(end_rules)
+        mentioned: set[str] = set(stream.known) | set(self.terminal_kinds) | set(self.once)
+        mentioned |= self.error_kinds | set(stream.first.kinds if stream.first else ())
+        for entity in self.entities:
+            mentioned |= entity.created | entity.members | entity.terminal
+        for _, _, ranks in self.progressions:
+            mentioned |= set(ranks)
+        mentioned |= set(self.fold_deltas) | set(self.fold_dones) | set(self.conditions)
+        mentioned |= set(self.rules_by_kind)
+        self.mentioned = frozenset(mentioned)
+        # Kinds with nothing but a schema to check take the fast path.
+        self.busy = frozenset(
+            kind
+            for kind in mentioned
+            if kind in self.fold_deltas
+            or kind in self.fold_dones
+            or kind in self.conditions
+            or kind in self.rules_by_kind
+            or any(kind in e.created | e.members | e.terminal for e in self.entities)
+            or any(kind in ranks for _, _, ranks in self.progressions)
+        )
+
+
+def _key(payload: Any, paths: tuple[Path, ...]) -> tuple[Any, ...] | None:
+    key = tuple(get_path(payload, path) for path in paths)
+    if any(part is None or isinstance(part, (dict, list)) for part in key):
+        return None
+    return key
+
+
+def _show_key(names: list[str], key: tuple[Any, ...]) -> str:
+    return ", ".join(f"{name} {value!r}" for name, value in zip(names, key, strict=False))
+
+
+class EngineChecker:
+    """Checks one stream against a declarative profile (``StreamChecker``)."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        compiled: CompiledProfile,
+        setup: StreamSetup,
+        schemas: Any,
+        fold_factory: Callable[[], Any] | None,
+    ) -> None:
+        self.profile = profile
+        self.compiled = compiled
+        self.spec = compiled.spec
+        self.setup = setup
+        self.interaction = setup.interaction
+        self.shape = setup.shape
+        self.rules = profile.rules
+        self.strict = setup.strict
+        self.schemas = schemas
+        self.dialect = setup.dialect_spec
+        self.relaxed: Mapping[str, str] = self.dialect.relax if self.dialect is not None else {}
+        self.fold = fold_factory() if fold_factory is not None else None
+        self.view = StreamView(self)
+        self.index = -1
+        self.counts: dict[str, int] = {}
+        self.first_seen: dict[str, int] = {}
+        self.events_seen = 0  # events other than the sentinel
+        self.terminal: tuple[int, str] | None = None
+        self.sentinel_at: int | None = None
+        self.after_sentinel = 0
+        self.error_at: int | None = None
+        self.identity: dict[str, Any] = {}
+        self.counter_last: dict[str, int | None] = {}
+        self.counter_missing: dict[str, int] = {}
+        self.counter_seen: dict[str, int] = {}
+        self.entities = {entity.spec.name: _Entities(entity) for entity in compiled.entities}
+        self.folds: dict[str, dict[tuple[Any, ...], list[str]]] = {
+            fold.rule: {} for fold in self.spec.folds
+        }
+        self.progress: list[dict[tuple[Any, ...], tuple[int, str]]] = [
+            {} for _ in compiled.progressions
+        ]
+        self._resume_counters()
+
+    def _resume_counters(self) -> None:
+        request = self.setup.request
+        for counter, _ in self.compiled.counters:
+            last: int | None = None
+            if counter.resume_query and request is not None:
+                values = parse_qs(urlsplit(request.url).query).get(counter.resume_query, [])
+                if values and values[0].lstrip("-").isdigit():
+                    last = int(values[0])
+            self.counter_last[counter.path] = last
+
+    # ------------------------------------------------------------------ findings
+
+    def _finding(
+        self,
+        rule: str,
+        message: str,
+        json_path: str | None,
+        ev: ServerSentEvent | None,
+        index: int | None,
+        severity: str | None = None,
+    ) -> Finding:
+        info = self.rules[rule]
+        level = _SEVERITY[severity] if severity else info.severity
+        relaxed = self.relaxed.get(rule)
+        if relaxed is not None and level is Severity.ERROR:
+            assert self.dialect is not None
+            message = f"{message} [{self.dialect.name}: {relaxed}]"
+            if not self.strict:
+                level = Severity.WARNING
+        return Finding(
+            rule,
+            level,
+            message,
+            self.interaction,
+            index,
+            ev.offset if ev is not None else None,
+            ev.line if ev is not None else None,
+            json_path,
+            excerpt_of(ev.data) if ev is not None else None,
+            info.source,
+        )
+
+    # ------------------------------------------------------------------ StreamChecker
+
+    def event(self, index: int, ev: ServerSentEvent) -> list[Finding]:
+        """Findings about event number ``index`` (0-based, the sentinel included)."""
+        self.index = index
+        out: list[Violation] = []
+        compiled = self.compiled
+        sentinel = compiled.sentinel
+        data = ev.data
+        if self.sentinel_at is not None:
+            self.after_sentinel += 1
+            assert sentinel is not None
+            if self.after_sentinel == 1:
+                out.append(
+                    Violation(
+                        f"an event after {sentinel.data}: nothing may follow it", rule=sentinel.rule
+                    )
+                )
+            return self._stamp(out, ev, index)
+        if (
+            sentinel is not None
+            and data == sentinel.data
+            and (sentinel.event is None or ev.event == sentinel.event)
+        ):
+            self.sentinel_at = index
+            return []
+        # 1. decode and kind
+        payload: Any
+        if compiled.json_optional and data.lstrip()[:1] not in ("{", "["):
+            self.events_seen += 1
+            return []
+        try:
+            payload, end = _raw_decode(data)
+            if end != len(data) and data[end:].strip():
+                raise ValueError("trailing data after the JSON value")
+        except (ValueError, RecursionError) as error:
+            payload = None
+            problem = (
+                "nests too deep" if isinstance(error, RecursionError) else f"is not JSON ({error})"
+            )
+            out.append(Violation(f"{ev.event} data {problem}", rule=self.spec.stream.json_rule))
+        if payload is not None and (
+            data.count("{") + data.count("[") > MAX_DEPTH and too_deep(payload)
+        ):
+            payload = None
+            out.append(
+                Violation(
+                    f"data nests deeper than {MAX_DEPTH} levels: its rules are skipped",
+                    rule=self.spec.stream.json_rule,
+                )
+            )
+        kind = self._kind(ev, payload, out)
+        if kind is None:
+            return self._stamp(out, ev, index)
+        self.events_seen += 1
+        counts = self.counts
+        seen = counts.get(kind, 0)
+        counts[kind] = seen + 1
+        if not seen:
+            self.first_seen[kind] = index
+        # 2. framing of the stream
+        self._framing(kind, payload, out, seen)
+        if kind not in compiled.mentioned and (
+            self.schemas is None or not self.schemas.knows(kind)
+        ):
+            unknown = self.spec.stream.unknown_rule
+            if unknown is not None:
+                out.append(
+                    Violation(
+                        f"unknown event kind {kind!r} (skipped, as clients should)", rule=unknown
+                    )
+                )
+            return self._stamp(out, ev, index)
+        if not isinstance(payload, dict):
+            if payload is not None:
+                out.append(
+                    Violation(
+                        f"{kind} data is {type(payload).__name__}, not a JSON object",
+                        rule=self.spec.stream.json_rule,
+                    )
+                )
+            return self._stamp(out, ev, index)
+        # 3. state and its checks
+        self._state(kind, payload, out)
+        # 4. schema
+        schemas = self.schemas
+        if schemas is not None:
+            issues = schemas.check(kind, payload, strict=self.strict)
+            if issues:
+                found = self._stamp(out, ev, index)
+                found.extend(
+                    Finding(
+                        issue.rule,
+                        issue.severity,
+                        f"{kind}: {issue.message}",
+                        self.interaction,
+                        index,
+                        ev.offset,
+                        ev.line,
+                        issue.json_path,
+                        excerpt_of(data),
+                        self.rules[issue.rule].source if issue.rule in self.rules else "SPEC",
+                    )
+                    for issue in issues
+                )
+                out = []
+                self._fold_and_rules(index, ev, kind, payload, out)
+                found.extend(self._stamp(out, ev, index))
+                return found
+        # 5-6. fold and rules
+        self._fold_and_rules(index, ev, kind, payload, out)
+        return self._stamp(out, ev, index) if out else []
+
+    def _fold_and_rules(
+        self, index: int, ev: ServerSentEvent, kind: str, payload: Any, out: list[Violation]
+    ) -> None:
+        if self.fold is not None:
+            self.fold.feed(kind, payload)
+        rules = self.compiled.rules_by_kind.get(kind, ())
+        general = self.compiled.any_kind_rules
+        if rules or general:
+            view = EventView(index, ev, kind, payload)
+            for event_rule in (*rules, *general):
+                if event_rule.shapes and self.shape not in event_rule.shapes:
+                    continue
+                for violation in event_rule.function(view, self.view):
+                    out.append(
+                        violation if violation.rule else replace(violation, rule=event_rule.id)
+                    )
+
+    def _stamp(self, violations: list[Violation], ev: ServerSentEvent, index: int) -> list[Finding]:
+        return [
+            self._finding(v.rule or "", v.message, v.json_path, ev, index, v.severity)
+            for v in violations
+        ]
+
+    def _kind(self, ev: ServerSentEvent, payload: Any, out: list[Violation]) -> str | None:
+        compiled = self.compiled
+        if (
+            compiled.error_field is not None
+            and isinstance(payload, dict)
+            and compiled.error_field in payload
+            and (compiled.kind_source != "field" or get_path(payload, compiled.kind_path) is None)
+        ):
+            return compiled.error_kind
+        source = compiled.kind_source
+        if source == "event":
+            return ev.event
+        if source == "fixed":
+            return compiled.kind_value
+        if not isinstance(payload, dict):
+            if payload is not None:
+                out.append(
+                    Violation(
+                        f"{ev.event} data is not a JSON object", rule=self.spec.stream.json_rule
+                    )
+                )
+            return None
+        kind = get_path(payload, compiled.kind_path)
+        if not isinstance(kind, str):
+            out.append(
+                Violation(
+                    f"the payload has no {self.spec.stream.kind.field!r} string",
+                    _json_path(self.spec.stream.kind.field or ""),
+                    rule=self.spec.stream.json_rule,
+                )
+            )
+            return None
+        if compiled.match_rule is not None and ev.event not in ("message", kind):
+            out.append(
+                Violation(
+                    f"the SSE event name {ev.event!r} differs from the payload's "
+                    f"{self.spec.stream.kind.field} {kind!r}",
+                    _json_path(self.spec.stream.kind.field or ""),
+                    rule=compiled.match_rule,
+                )
+            )
+        return kind
+
+    def _framing(self, kind: str, payload: Any, out: list[Violation], seen: int) -> None:
+        compiled = self.compiled
+        spec = self.spec.stream
+        index = self.index
+        if (
+            self.events_seen == 1
+            and spec.first is not None
+            and kind not in spec.first.kinds
+            and (not spec.first.shapes or self.shape in spec.first.shapes)
+            and kind not in compiled.error_kinds
+        ):
+            out.append(
+                Violation(
+                    f"the stream opens with {kind}, not {' or '.join(spec.first.kinds)}",
+                    rule=spec.first.rule,
+                )
+            )
+        once_rule = compiled.once.get(kind)
+        if once_rule is not None and seen:
+            out.append(
+                Violation(
+                    f"a second {kind} (the first was event {self.first_seen[kind]}): it comes once",
+                    rule=once_rule,
+                )
+            )
+        if self.error_at is not None and kind not in compiled.after_error:
+            after_rule = self.spec.error.after_rule if self.spec.error else None
+            if after_rule is not None:
+                allowed = " or ".join(sorted(compiled.after_error)) or "nothing"
+                out.append(
+                    Violation(
+                        f"{kind} after the error event at event {self.error_at}: "
+                        f"only {allowed} may follow",
+                        rule=after_rule,
+                    )
+                )
+        terminal = self.terminal
+        if terminal is not None and kind not in compiled.after_terminal:
+            assert spec.terminal is not None
+            if kind in compiled.terminal_kinds:
+                message = (
+                    f"a second terminal event {kind} (the first was {terminal[1]} at "
+                    f"event {terminal[0]}): exactly one ends the stream"
+                )
+            else:
+                message = (
+                    f"{kind} after the terminal event {terminal[1]} at event "
+                    f"{terminal[0]}: nothing may follow it"
+                )
+            out.append(Violation(message, rule=spec.terminal.rule))
+        elif terminal is None and kind in compiled.terminal_kinds:
+            self.terminal = (index, kind)
+        if kind in compiled.error_kinds or (kind == compiled.error_kind and self.spec.error):
+            error = self.spec.error
+            assert error is not None
+            message = get_path(payload, compiled.error_message)
+            code = get_path(payload, compiled.error_code) if compiled.error_code else None
+            said = ": ".join(str(part) for part in (code, message) if part is not None)
+            out.append(
+                Violation(
+                    f"the server reported an error{': ' + said if said else ''}", rule=error.rule
+                )
+            )
+            if self.error_at is None:
+                self.error_at = index
+
+    def _state(self, kind: str, payload: dict[str, Any], out: list[Violation]) -> None:
+        compiled = self.compiled
+        for counter, path in compiled.counters:
+            value = get_path(payload, path)
+            name = counter.path
+            if value is None:
+                self.counter_missing[name] = self.counter_missing.get(name, 0) + 1
+                continue
+            self.counter_seen[name] = self.counter_seen.get(name, 0) + 1
+            last = self.counter_last[name]
+            expected = counter.start if last is None else last + 1
+            if value != expected and type(value) is int:
+                out.append(
+                    Violation(
+                        f"{name} is {value}, expected {expected}"
+                        + (" (it rises by exactly one)" if last is not None else ""),
+                        _json_path(name),
+                        rule=counter.rule,
+                    )
+                )
+            if type(value) is int:
+                self.counter_last[name] = value
+        for entry, paths, kinds in compiled.identity:
+            if kinds and kind not in kinds:
+                continue
+            identity = self.identity
+            for name, path in paths:
+                value = get_path(payload, path)
+                if value is None:
+                    continue
+                first = identity.setdefault(name, value)
+                if first != value:
+                    out.append(
+                        Violation(
+                            f"{name} changed from {_show(first)} to {_show(value)}: "
+                            "it never changes within a stream",
+                            _json_path(name),
+                            rule=entry.rule,
+                        )
+                    )
+        if kind not in compiled.busy:
+            return
+        for entity in compiled.entities:
+            if kind in entity.created or kind in entity.members or kind in entity.terminal:
+                self._entity(entity, kind, payload, out)
+        for number, (progression, keys, ranks) in enumerate(compiled.progressions):
+            rank = ranks.get(kind)
+            if rank is None:
+                continue
+            key = _key(payload, keys)
+            if key is None:
+                continue
+            before = self.progress[number].get(key)
+            if before is not None and before[0] > rank:
+                out.append(
+                    Violation(
+                        f"{kind} after {before[1]} for {_show_key(progression.key, key)}: "
+                        "statuses move forward",
+                        rule=progression.rule,
+                    )
+                )
+            else:
+                self.progress[number][key] = (rank, kind)
+        for fold, keys, piece_path in compiled.fold_deltas.get(kind, ()):
+            key = _key(payload, keys)
+            piece = get_path(payload, piece_path)
+            if key is not None and isinstance(piece, str):
+                self.folds[fold.rule].setdefault(key, []).append(piece)
+        for fold, keys, final_path in compiled.fold_dones.get(kind, ()):
+            key = _key(payload, keys)
+            if key is None:
+                continue
+            pieces = self.folds[fold.rule].pop(key, None)
+            final = get_path(payload, final_path)
+            if pieces is None or not isinstance(final, str):
+                continue  # nothing streamed for it (or the schema reports the final's type)
+            joined = "".join(pieces)
+            if joined != final and not _same_json(fold.mode, joined, final):
+                out.append(
+                    Violation(
+                        f"the {len(pieces)} deltas of {_show_key(fold.key, key)} add up to "
+                        f"{_show(joined)}, but {kind} says {_show(final)}",
+                        _json_path(fold.final or ""),
+                        rule=fold.rule,
+                    )
+                )
+        for condition, equals, must_set, must_null in compiled.conditions.get(kind, ()):
+            for name, path, value in equals:
+                found = get_path(payload, path)
+                if found != value:
+                    out.append(
+                        Violation(
+                            f"{kind} carries {name} {_show(found)}, expected {_show(value)}",
+                            _json_path(name),
+                            rule=condition.rule,
+                        )
+                    )
+            for name, path in must_set:
+                if get_path(payload, path) is None:
+                    out.append(
+                        Violation(f"{kind} without {name}", _json_path(name), rule=condition.rule)
+                    )
+            for name, path in must_null:
+                if get_path(payload, path) is not None:
+                    out.append(
+                        Violation(
+                            f"{kind} carries {name}, which should be null here",
+                            _json_path(name),
+                            rule=condition.rule,
+                        )
+                    )
+
+    def _entity(self, entity: _Entity, kind: str, payload: Any, out: list[Violation]) -> None:
+        spec = entity.spec
+        key = _key(payload, entity.keys)
+        if key is None:
+            return
+        state = self.entities[spec.name]
+        entries, open_ = state.entries, state.open
+        shown = _show_key(spec.key, key)
+        if kind in entity.created:
+            if key in entries:
+                out.append(
+                    Violation(
+                        f"{spec.name} {shown} is created again (first at event {entries[key][0]})",
+                        rule=spec.once_rule or spec.rule,
+                    )
+                )
+                return
+            if state.next_number is not None:
+                if key[0] != state.next_number:
+                    out.append(
+                        Violation(
+                            f"{spec.name} {shown} is created where "
+                            f"{spec.key[0]} {state.next_number} comes next",
+                            _json_path(spec.key[0]),
+                            rule=spec.rule,
+                        )
+                    )
+                if type(key[0]) is int:
+                    state.next_number = key[0] + 1
+            if spec.one_open and open_:
+                other = next(iter(open_))
+                out.append(
+                    Violation(
+                        f"{spec.name} {shown} starts while {spec.name} "
+                        f"{_show_key(spec.key, other)} is still open",
+                        rule=spec.rule,
+                    )
+                )
+            entries[key] = [self.index, None]
+            open_[key] = self.index
+            return
+        if key not in open_:
+            entry = entries.get(key)
+            problem = (
+                "was never created" if entry is None else f"already ended at event {entry[1]}"
+            )
+            rule = (
+                spec.once_rule
+                if (entry is not None and kind in entity.terminal and spec.once_rule)
+                else spec.rule
+            )
+            out.append(
+                Violation(f"{kind} refers to {spec.name} {shown}, which {problem}", rule=rule)
+            )
+            return
+        if kind in entity.terminal:
+            del open_[key]
+            entries[key][1] = self.index
+
+    def finish(self, *, end_offset: int, cut: str | None) -> Iterator[Finding]:
+        """Completeness findings once the body has ended."""
+        self.index = -1
+        spec = self.spec
+        end = ServerSentEvent("", "", offset=end_offset)
+        suffix = f" ({cut})" if cut else ""
+        out: list[Violation] = []
+        errored = self.error_at is not None
+        terminal = spec.stream.terminal
+        if (
+            terminal is not None
+            and terminal.required
+            and self.terminal is None
+            and not errored
+            and self.events_seen
+        ):
+            kinds = ", ".join(terminal.kinds)
+            out.append(
+                Violation(
+                    f"the stream ends without a terminal event ({kinds}){suffix}",
+                    rule=terminal.rule,
+                )
+            )
+        sentinel = spec.stream.sentinel
+        if sentinel is not None and sentinel.required and self.sentinel_at is None and not errored:
+            out.append(
+                Violation(f"the stream ends without {sentinel.data}{suffix}", rule=sentinel.rule)
+            )
+        for counter, _ in self.compiled.counters:
+            missing = self.counter_missing.get(counter.path, 0)
+            if missing and not self.counter_seen.get(counter.path):
+                out.append(
+                    Violation(
+                        f"no event carries {counter.path} (a body from before the field existed?)",
+                        rule=counter.rule,
+                        severity=counter.missing_severity,
+                    )
+                )
+            elif missing:
+                out.append(
+                    Violation(
+                        f"{missing} event(s) lack {counter.path} while others carry it",
+                        rule=counter.rule,
+                    )
+                )
+        if not errored and cut is None:
+            for name, state in self.entities.items():
+                if state.spec.spec.open_at_end or not state.open:
+                    continue
+                keys = ", ".join(_show_key(state.spec.spec.key, key) for key in state.open)
+                out.append(
+                    Violation(f"{name} still open at the end: {keys}", rule=state.spec.spec.rule)
+                )
+        for end_rule in self.compiled.end_rules:
+            if end_rule.shapes and self.shape not in end_rule.shapes:
+                continue
+            for violation in end_rule.function(self.view):
+                out.append(violation if violation.rule else replace(violation, rule=end_rule.id))
+        for violation in out:
+            finding = self._finding(
+                violation.rule or "",
+                violation.message,
+                violation.json_path,
+                end,
+                None,
+                violation.severity,
+            )
+            yield replace(finding, excerpt=None, line=None)
+
+    def carry(self) -> object | None:
+        """What the next stream of the cassette should know: the folded object."""
+        return self.fold.result() if self.fold is not None else None
+
+    def final(self) -> Any:
+        """The profile's final object for this stream (None without a fold)."""
+        return self.fold.result() if self.fold is not None else None
+
+
+def _same_json(mode: str, joined: str, final: str) -> bool:
+    if mode != "json":
+        return False
+    try:
+        return bool(json.loads(joined or "{}") == json.loads(final or "{}"))
+    except ValueError:
+        return False
+
+
+def host_matches(patterns: Iterable[str], host: str) -> bool:
+    """True when any regex in ``patterns`` is found in ``host``."""
+    return any(re.search(pattern, host) for pattern in patterns)
