@@ -362,7 +362,11 @@ def test_every_api_has_bodies() -> None:
     assert counts == {"responses": 178, "chat": 180, "anthropic": 122}
 
 
-FOLDS = (ResponsesFold, ChatFold, AnthropicFold)
+FOLDS: tuple[type[ResponsesFold | ChatFold | AnthropicFold], ...] = (
+    ResponsesFold,
+    ChatFold,
+    AnthropicFold,
+)
 #: Every event type and key the folds look at, so that random payloads reach every branch.
 KINDS = sorted(
     {
@@ -457,7 +461,11 @@ def test_folds_never_raise_on_malformed_events(events: list[tuple[str, Any]]) ->
 def test_folds_never_raise_on_reordered_real_events(api: str) -> None:
     """Every real body's events reversed, shuffled and cut short: no fold raises."""
     rng = random.Random(0)
-    folds = {"responses": ResponsesFold, "chat": ChatFold, "anthropic": AnthropicFold}
+    folds: dict[str, type[ResponsesFold | ChatFold | AnthropicFold]] = {
+        "responses": ResponsesFold,
+        "chat": ChatFold,
+        "anthropic": AnthropicFold,
+    }
     for name in BODIES:
         if not name.startswith(api + "/"):
             continue

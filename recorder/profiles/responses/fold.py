@@ -100,6 +100,8 @@ class ResponsesFold:
                 self._completed = event_type == "response.completed"
                 if self._completed:  # nothing else is needed any more
                     self._added = {}
+                    if self._final.get("output") is not None:
+                        self._done = {}
         elif event_type == "response.output_item.added":
             index, item = payload.get("output_index"), payload.get("item")
             if isinstance(index, int) and isinstance(item, dict) and index not in self._added:
