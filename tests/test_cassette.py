@@ -283,3 +283,39 @@ def test_save_onto_a_directory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CassetteFormatError, match="is a directory"):
         sample().save(tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def _bad_url_cassette(directory: Path) -> Path:
+    source = (CASSETTES / "real" / "dotnet-streaming-run.jsonl").read_text()
+    lines = source.splitlines(keepends=True)
+    request = json.loads(lines[1])
+    request["url"] = "http://[::1"
+    lines[1] = json.dumps(request) + "\n"
+    path = directory / "bad-url.jsonl"
+    path.write_text("".join(lines))
+    return path
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["validate", "{path}"],
+        ["diff", "{path}", "{path}"],
+        ["redact", "{path}"],
+        ["show", "{path}"],
+        ["parse", "{path}"],
+        ["report", "{path}", "-o", "{dir}/r.html"],
+        ["serve", "{path}", "--port", "0"],
+    ],
+)
+def test_a_recorded_url_that_does_not_parse_is_one_line_with_its_location(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    from recorder.cli import main
+
+    path = _bad_url_cassette(tmp_path)
+    argv = [arg.format(path=path, dir=tmp_path) for arg in command]
+    assert main(argv) == 2  # serve refuses to start, instead of answering 500 to everything
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "internal error" not in err[0]
+    assert f"{path}" in err[0] and "'http://[::1' does not parse" in err[0]

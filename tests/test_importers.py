@@ -381,3 +381,11 @@ def test_deeply_nested_input_is_one_line_exit_2(
     assert main(["import", str(source), "-o", str(tmp_path / "out.jsonl")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "nest" in err and "internal error" not in err
+
+
+def test_a_url_that_does_not_parse_is_a_format_error(capsys: pytest.CaptureFixture[str]) -> None:
+    entry = _har_entry("http://[::1/v1/threads/runs", "text/event-stream", "data: 1\n\n")
+    with pytest.raises(CassetteFormatError, match=r"request\.url: the URL .* does not parse"):
+        import_bytes(_har(entry))
+    assert main(["import", "-", "-o", "x.jsonl", "--request", "POST http://[::1/x"]) == 2
+    assert "--request: 'http://[::1/x' does not parse" in capsys.readouterr().err

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import IO, Annotated, Any, Final, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from recorder._version import __version__
 from recorder.errors import CassetteFormatError, CassetteNotFoundError
@@ -92,6 +92,16 @@ class HeaderRecord(BaseModel):
     note: str | None = None
 
 
+def _parsable_url(url: str) -> str:
+    """A recorded URL must parse (``http://[::1`` made every command that reads the cassette
+    fail later, and the replay server answer 500 to every request)."""
+    try:
+        urlsplit(url)
+    except ValueError as error:
+        raise ValueError(f"the URL {url[:80]!r} does not parse ({error})") from None
+    return url
+
+
 class RequestRecord(BaseModel):
     """The request of interaction ``i`` (its body as text, or base64 when not UTF-8)."""
 
@@ -99,7 +109,7 @@ class RequestRecord(BaseModel):
     kind: Literal["request"] = "request"
     i: int = Field(ge=0)
     method: str
-    url: str
+    url: Annotated[str, AfterValidator(_parsable_url)]
     headers: Headers = []
     text: str | None = None
     b64: str | None = None

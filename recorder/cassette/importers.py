@@ -29,6 +29,7 @@ import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from recorder.cassette import Cassette, Chunk, Interaction, RecordedRequest, RecordedResponse
 from recorder.errors import CassetteFormatError, CassetteNotFoundError, UsageError
@@ -106,6 +107,13 @@ def _fail(source: str, message: str, *, interaction: int | None = None) -> Casse
     return CassetteFormatError(message, path=source, interaction=interaction)
 
 
+def _check_url(url: str, where: str, source: str) -> None:
+    try:
+        urlsplit(url)
+    except ValueError as error:
+        raise _fail(source, f"{where}: the URL {url[:80]!r} does not parse ({error})") from None
+
+
 def _load_json(data: bytes, source: str, what: str) -> Any:
     try:
         return json.loads(data.decode("utf-8-sig"))
@@ -161,6 +169,7 @@ def _har_entry(entry: Any, number: int, source: str) -> Interaction | None:
     method, url = request.get("method"), request.get("url")
     if not isinstance(method, str) or not isinstance(url, str):
         raise _fail(source, f"log.entries[{number}].request lacks a method or url")
+    _check_url(url, f"log.entries[{number}].request.url", source)
     post = request.get("postData")
     body = b""
     if isinstance(post, Mapping) and isinstance(post.get("text"), str):
@@ -290,6 +299,7 @@ def _vcr_interaction(item: Any, number: int, source: str) -> Interaction | None:
     method, url = request.get("method"), request.get("uri") or request.get("url")
     if not isinstance(method, str) or not isinstance(url, str):
         raise _fail(source, f"{where}.request lacks a method or uri")
+    _check_url(url, f"{where}.request.uri", source)
     status_field = response.get("status")
     status = (
         status_field.get("code") if isinstance(status_field, Mapping) else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 from recorder.cassette import Cassette, RecordedRequest, iter_cassette_paths, load_cassette
 from recorder.errors import RecorderError, UsageError
@@ -30,6 +31,10 @@ def parse_request_spec(spec: str) -> RecordedRequest:
         raise UsageError(f"--request takes 'METHOD PATH-OR-URL', got {spec!r}")
     if not method.isalpha():
         raise UsageError(f"--request: {method!r} is not an HTTP method")
+    try:
+        urlsplit(url)
+    except ValueError as error:
+        raise UsageError(f"--request: {url!r} does not parse ({error})") from None
     return RecordedRequest(method=method, url=url)
 
 
