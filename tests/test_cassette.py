@@ -319,3 +319,24 @@ def test_a_recorded_url_that_does_not_parse_is_one_line_with_its_location(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "internal error" not in err[0]
     assert f"{path}" in err[0] and "'http://[::1' does not parse" in err[0]
+
+
+def test_a_time_that_is_not_finite_is_a_load_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 1e999 loaded as infinity, and parse printed "t": Infinity, which is not JSON.
+    from recorder.cli import main
+
+    lines = (CASSETTES / "real" / "dotnet-streaming-run.jsonl").read_text().splitlines()
+    number = next(n for n, line in enumerate(lines) if '"kind":"chunk"' in line)
+    chunk = json.loads(lines[number])
+    lines[number] = json.dumps(chunk).replace(f'"t": {json.dumps(chunk["t"])}', '"t": 1e999')
+    assert "1e999" in lines[number]
+    path = tmp_path / "inf.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["parse", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Infinity" not in captured.err
+    assert f"{path}:{number + 1}: bad record: chunk.t: Input should be a finite number" in (
+        captured.err
+    )

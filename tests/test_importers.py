@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -389,3 +390,11 @@ def test_a_url_that_does_not_parse_is_a_format_error(capsys: pytest.CaptureFixtu
         import_bytes(_har(entry))
     assert main(["import", "-", "-o", "x.jsonl", "--request", "POST http://[::1/x"]) == 2
     assert "--request: 'http://[::1/x' does not parse" in capsys.readouterr().err
+
+
+def test_a_har_timing_that_is_not_finite_counts_as_absent() -> None:
+    entry = _har_entry("https://h/v1/threads/runs", "text/event-stream", "data: 1\n\n")
+    entry["timings"]["wait"] = float("inf")  # json.loads reads 1e999 so
+    (interaction,) = import_bytes(_har(entry)).interactions
+    assert all(math.isfinite(chunk.t) for chunk in interaction.chunks)
+    assert interaction.ended_at is not None and math.isfinite(interaction.ended_at)

@@ -76,7 +76,9 @@ Outcome = Literal[
 
 Headers = list[tuple[str, str]]
 
-_RECORD_CONFIG = ConfigDict(extra="forbid", frozen=True)
+# allow_inf_nan=False: a time of 1e999 (infinity) loaded, and parse then printed Infinity,
+# which is not JSON.
+_RECORD_CONFIG = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class HeaderRecord(BaseModel):

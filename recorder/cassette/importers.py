@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -149,7 +150,8 @@ def _header(headers: Iterable[tuple[str, str]], name: str) -> str | None:
 def _number(value: Any) -> float:
     """A HAR timing in milliseconds (-1 means "does not apply") as non-negative seconds."""
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return float(value) / 1000
+        seconds = float(value) / 1000
+        return seconds if math.isfinite(seconds) else 0.0  # 1e999: not a time
     return 0.0
 
 
