@@ -185,6 +185,33 @@ def test_max_line_bytes_guards_huge_events() -> None:
         parser.feed(b"x" * 100)
 
 
+def _line_limit_outcome(chunks: list[bytes], limit: int) -> str:
+    from recorder.errors import SSEError
+
+    parser = SSEParser(max_line_bytes=limit)
+    try:
+        for chunk in chunks:
+            parser.feed(chunk)
+        parser.close()
+    except SSEError as error:
+        return str(error)
+    return "ok"
+
+
+@pytest.mark.parametrize(
+    "tail", [b"\0" * 6, b"\0" * 8, b"\0" * 9, b"\0" * 9 + b"\n", b"\0" * 6 + b"\n"]
+)
+def test_the_line_limit_never_counts_the_bom_whatever_the_chunking(tail: bytes) -> None:
+    # BOM + 6 bytes with a limit of 8 raised as one chunk, not when split after the BOM: the
+    # BOM is stripped, so the line is 6 bytes long, and that is what the limit sees.
+    body = b"\xef\xbb\xbf" + tail
+    whole = _line_limit_outcome([body], 8)
+    assert whole == ("ok" if len(tail.rstrip(b"\n")) <= 8 else whole)
+    for cut in range(1, len(body)):
+        assert _line_limit_outcome([body[:cut], body[cut:]], 8) == whole, cut
+    assert _line_limit_outcome([bytes([b]) for b in body], 8) == whole
+
+
 # --------------------------------------------------------------------------- properties
 
 sse_bodies = st.lists(

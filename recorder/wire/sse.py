@@ -184,10 +184,17 @@ class SSEParser:
             # fed in small chunks linear instead of quadratic.
             self._buffer.append(chunk)
             self._buffered += len(chunk)
-            if self.max_line_bytes is not None and self._buffered > self.max_line_bytes:
-                self._too_long(self._offset)
+            # The BOM is not part of the first line: stripped before the length is checked
+            # (else the limit counted it only when it shared a chunk with the line); while
+            # fewer than 3 bytes are buffered they may still be a BOM.
             if self._bom_pending and self._buffered >= 3:
                 self._strip_bom()
+            if (
+                self.max_line_bytes is not None
+                and self._buffered > self.max_line_bytes
+                and not self._bom_pending
+            ):
+                self._too_long(self._offset)
             return []
         buffer = b"".join(self._buffer) + chunk if self._buffer else chunk
         self._buffer = []
