@@ -7,6 +7,7 @@ import io
 import pytest
 
 from recorder.cassette import Cassette, Chunk, Interaction, RecordedRequest, load_cassette
+from recorder.profiles import get_profile
 from recorder.report.timeline import Style, render_raw, render_timeline, summarize, use_colour
 from recorder.validate.findings import Finding, Severity
 from recorder.wire.sse import ServerSentEvent
@@ -136,19 +137,21 @@ def test_colour_only_when_asked_and_never_with_no_color(monkeypatch: pytest.Monk
 
 
 @pytest.mark.parametrize(
-    ("data", "expected"),
+    ("profile", "name", "data", "expected"),
     [
-        ('{"id":"run_1","status":"queued"}', "run_1 queued"),
-        ("[DONE]", "[DONE]"),
-        ("not json", "'not json'"),
-        ('{"error":{"message":"boom"}}', "boom"),
-        ('{"choices":[{"delta":{"content":"chat"}}]}', '"chat"'),
-        ('{"type":"response.output_text.delta","delta":"resp"}', '"resp"'),
-        ('{"delta":{"type":"text_delta","text":"claude"}}', '"claude"'),
+        ("generic", "x", '{"id":"run_1","status":"queued"}', "run_1 queued"),
+        ("assistants", "done", "[DONE]", "[DONE]"),
+        ("generic", "x", "[DONE]", "'[DONE]'"),  # no sentinel in a stream of no contract
+        ("generic", "x", "not json", "'not json'"),
+        ("generic", "x", '{"error":{"message":"boom"}}', "boom"),
+        ("generic", "x", '{"choices":[{"delta":{"content":"chat"}}]}', '"chat"'),
+        ("generic", "x", '{"type":"response.output_text.delta","delta":"resp"}', '"resp"'),
+        ("generic", "x", '{"delta":{"type":"text_delta","text":"claude"}}', '"claude"'),
     ],
 )
-def test_summaries(data: str, expected: str) -> None:
-    assert summarize(ServerSentEvent(event="x", data=data)) == expected
+def test_summaries(profile: str, name: str, data: str, expected: str) -> None:
+    view = get_profile(profile).view
+    assert summarize(ServerSentEvent(event=name, data=data), view) == expected
 
 
 def test_real_continuation_cassette_renders_both_interactions() -> None:

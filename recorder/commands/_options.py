@@ -138,8 +138,8 @@ def add_rule_options(parser: argparse.ArgumentParser) -> None:
 
 def rule_config_from(args: argparse.Namespace, *, strict: bool = False) -> RuleConfig:
     """The ``RuleConfig`` of ``--disable``/``--severity`` and ``strict``, rule ids checked
-    against ``--profile`` (else assistants); an unknown profile is a usage error here, before
-    any file is read."""
+    against ``--profile`` (with auto, against every installed profile); an unknown profile is a
+    usage error here, before any file is read."""
     from recorder.validate.runner import RuleConfig
 
     for item in args.severity:
@@ -149,10 +149,11 @@ def rule_config_from(args: argparse.Namespace, *, strict: bool = False) -> RuleC
                 f"--severity takes RULE=LEVEL, got {item!r}: it changes a rule's severity{hint}"
             )
     return RuleConfig.from_options(
-        profile=args.profile or "assistants",
+        profile=checked_profile(args),
         disable=args.disable,
         severity=args.severity,
         strict=strict,
+        dialect=getattr(args, "dialect", None),
     )
 
 
@@ -167,3 +168,30 @@ def add_colour_option(parser: argparse.ArgumentParser) -> None:
         help="colour the output (auto, the default: only on a terminal, and never when "
         "NO_COLOR is set)",
     )
+
+
+def add_profile_option(parser: argparse.ArgumentParser, *, noting: bool = False) -> None:
+    """``--profile auto|NAME|FILE``: the contract (``auto`` recognises each stream).
+
+    ``noting``: the command only writes the name into a cassette (record, proxy, import)."""
+    parser.add_argument(
+        "--profile",
+        default=None,
+        metavar="NAME|FILE",
+        help=(
+            "contract profile to note in the cassette (a name from `sse-recorder profiles`); "
+            "default: recognised when validated"
+            if noting
+            else "contract profile: auto (the default: each stream's is recognised from its "
+            "request or first events), a name from `sse-recorder profiles`, or a profile file"
+        ),
+    )
+
+
+def checked_profile(args: argparse.Namespace) -> str | None:
+    """The ``--profile`` value after checking it names an installed profile or a readable
+    profile file (``ProfileError``, a usage error, otherwise); None for auto."""
+    from recorder.profiles import AUTO, resolve_profile_option
+
+    name = getattr(args, "profile", None)
+    return None if resolve_profile_option(name) == AUTO else name

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from recorder.cassette import load_cassette
+from recorder.commands._options import add_profile_option, checked_profile
 
 NAME = "diff"
 HELP = (
@@ -22,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also compare ids, timestamps and each delta fragment",
     )
+    add_profile_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     for cassette in (left, right):
         for warning in cassette.warnings:
             print(f"sse-recorder diff: warning: {warning}", file=sys.stderr)
-    differences = diff_cassettes(left, right, exact=args.exact)
+    differences = diff_cassettes(left, right, exact=args.exact, profile=checked_profile(args))
     for line in render_diff(differences, args.a, args.b, exact=args.exact):
         sys.stdout.write(line + "\n")
     return 1 if differences else 0

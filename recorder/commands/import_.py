@@ -8,7 +8,12 @@ import sys
 from pathlib import Path
 
 from recorder.commands._inputs import parse_request_spec
-from recorder.commands._options import add_redaction_options, redactor_from
+from recorder.commands._options import (
+    add_profile_option,
+    add_redaction_options,
+    checked_profile,
+    redactor_from,
+)
 from recorder.errors import UsageError
 
 NAME = "import"
@@ -37,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="'METHOD PATH'",
         help="for a raw body: the request that produced it, e.g. 'POST /v1/threads/runs'",
     )
-    parser.add_argument("--profile", help="contract profile to note in the cassette")
+    add_profile_option(parser, noting=True)
     parser.add_argument("--force", action="store_true", help="overwrite an existing output")
     add_redaction_options(parser, old_spellings=True)
 
@@ -65,8 +70,9 @@ def run(args: argparse.Namespace) -> int:
         cassette = import_file(args.source, format=chosen, request=request, redactor=redactor)
     for warning in cassette.warnings:
         print(f"sse-recorder import: warning: {warning}", file=sys.stderr)
-    if args.profile:
-        cassette = cassette.model_copy(update={"profile": args.profile})
+    profile = checked_profile(args)
+    if profile:
+        cassette = cassette.model_copy(update={"profile": profile})
     cassette.save(output)
     size = sum(len(interaction.body) for interaction in cassette.interactions)
     count = len(cassette.interactions)

@@ -10,7 +10,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from recorder.commands._options import add_redaction_options, redactor_from
+from recorder.commands._options import (
+    add_profile_option,
+    add_redaction_options,
+    checked_profile,
+    redactor_from,
+)
 from recorder.errors import UsageError
 
 if TYPE_CHECKING:
@@ -75,7 +80,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="give up when nothing arrives for S seconds (default: wait)",
     )
-    parser.add_argument("--profile", help="contract profile to note in the cassette")
+    add_profile_option(parser, noting=True)
     parser.add_argument(
         "--durable", action="store_true", help="fsync every record (survives power loss)"
     )
@@ -182,7 +187,7 @@ def _record(
     transport = RecordingTransport(
         args.output,
         redactor=redactor,
-        profile=args.profile,
+        profile=checked_profile(args),
         append=args.append,
         durable=args.durable,
     )

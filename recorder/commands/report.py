@@ -7,7 +7,12 @@ import os
 import sys
 from pathlib import Path
 
-from recorder.commands._options import add_rule_options, rule_config_from
+from recorder.commands._options import (
+    add_profile_option,
+    add_rule_options,
+    checked_profile,
+    rule_config_from,
+)
 
 NAME = "report"
 HELP = (
@@ -30,9 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-validate", action="store_true", help="do not run the validator (no findings)"
     )
-    parser.add_argument(
-        "--profile", help="contract profile to validate against (default: each cassette's)"
-    )
+    add_profile_option(parser)
     parser.add_argument("--strict", action="store_true", help="validate the docs as written")
     parser.add_argument("--title", default="sse-recorder report", help="the page title")
     add_rule_options(parser)
@@ -65,9 +68,11 @@ def run(args: argparse.Namespace) -> int:
 
         with located(cassette.path):
             findings.append(
-                validate_cassette(cassette, profile=args.profile, strict=args.strict, config=config)
+                validate_cassette(
+                    cassette, profile=checked_profile(args), strict=args.strict, config=config
+                )
             )
-    html = render_report(cassettes, findings, title=args.title)
+    html = render_report(cassettes, findings, title=args.title, profile=checked_profile(args))
     output.parent.mkdir(parents=True, exist_ok=True)
     temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
     try:

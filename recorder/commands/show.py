@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 
 from recorder.commands._inputs import located
-from recorder.commands._options import add_colour_option, add_rule_options, rule_config_from
+from recorder.commands._options import (
+    add_colour_option,
+    add_profile_option,
+    add_rule_options,
+    checked_profile,
+    rule_config_from,
+)
 
 NAME = "show"
 HELP = (
@@ -32,9 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-validate", action="store_true", help="do not run the validator (no findings)"
     )
-    parser.add_argument(
-        "--profile", help="contract profile to validate against (default: the cassette's)"
-    )
+    add_profile_option(parser)
     parser.add_argument("--strict", action="store_true", help="validate the docs as written")
     parser.add_argument(
         "--min-severity",
@@ -87,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
 
                 with located(cassette.path):
                     findings = validate_cassette(
-                        cassette, profile=args.profile, strict=args.strict, config=config
+                        cassette, profile=checked_profile(args), strict=args.strict, config=config
                     )
                 errors += sum(finding.is_error for finding in findings)
                 findings = [f for f in findings if f.severity.value in shown]
@@ -95,7 +99,9 @@ def run(args: argparse.Namespace) -> int:
                 lines = (
                     render_raw(cassette, style=style)
                     if args.raw
-                    else render_timeline(cassette, findings, style=style)
+                    else render_timeline(
+                        cassette, findings, style=style, profile=checked_profile(args)
+                    )
                 )
                 for line in lines:
                     out.write(line + "\n")

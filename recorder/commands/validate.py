@@ -12,7 +12,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from recorder.commands._options import add_colour_option, add_rule_options, rule_config_from
+from recorder.commands._options import (
+    add_colour_option,
+    add_profile_option,
+    add_rule_options,
+    checked_profile,
+    rule_config_from,
+)
 
 NAME = "validate"
 HELP = "check cassettes and .sse bodies against a stream contract (exit 1 when one breaks it)"
@@ -28,10 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="cassettes, .sse bodies, directories (searched recursively) or - for stdin",
     )
+    add_profile_option(parser)
     parser.add_argument(
-        "--profile",
+        "--dialect",
         default=None,
-        help="contract to check against (default: the cassette's, else assistants)",
+        metavar="NAME",
+        help="apply a provider dialect of the profile (its known deviations become warnings); "
+        "default: recognised from the recorded host and headers",
     )
     parser.add_argument(
         "--strict",
@@ -90,12 +99,14 @@ def run(args: argparse.Namespace) -> int:
     from recorder.validate.runner import validate_paths
 
     if args.list_rules:
-        from recorder.profiles import get_profile
+        from recorder.profiles import get_profile, profile_names
 
-        profile = get_profile(args.profile or "assistants")
-        print(f"{profile.name}: {profile.description}")
-        for rule in profile.rules.values():
-            print(f"  {rule.id:<13} {rule.source:<5} {rule.severity.value:<8} {rule.summary}")
+        chosen = checked_profile(args)
+        for number, name in enumerate([chosen] if chosen else profile_names()):
+            profile = get_profile(name)
+            print(("\n" if number else "") + f"{profile.name}: {profile.description}")
+            for rule in profile.rules.values():
+                print(f"  {rule.id:<13} {rule.source:<5} {rule.severity.value:<8} {rule.summary}")
         return 0
     if not args.paths:
         raise UsageError("give at least one PATH (a cassette, .sse body, directory, or -)")
@@ -108,11 +119,14 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         results = list(
-            validate_paths(paths, profile=args.profile, config=config, progress=progress)
+            validate_paths(paths, profile=checked_profile(args), config=config, progress=progress)
         )
     finally:
         if progress is not None:
             progress.close()
+    for result in results:
+        for warning in result.warnings:
+            print(f"sse-recorder validate: warning: {warning}", file=sys.stderr)
     if args.output:
         text = render(results, args.format, errors_only=args.errors_only)
         try:

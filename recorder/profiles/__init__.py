@@ -50,8 +50,10 @@ __all__ = [
     "StreamChecker",
     "StreamSetup",
     "detect",
+    "first_events",
     "get_profile",
     "installed_profiles",
+    "profile_for",
     "profile_names",
     "resolve_profile_option",
 ]
@@ -350,10 +352,13 @@ def _claims(spec: ProfileSpec, view: ProfileView) -> Callable[[Sequence[tuple[An
     kinds = frozenset(detect.kinds)
     fields = tuple((parse_path(path), value) for path, value in detect.fields.items())
     keys = tuple(parse_path(path) for path in detect.keys)
+    skip = tuple((parse_path(path), value) for path, value in detect.skip.items())
 
     def claims(events: Sequence[tuple[ServerSentEvent, Any]]) -> bool:
         for event, payload in events:
             if view.is_sentinel(event) or event.data.strip() == "":
+                continue
+            if skip and all(get_path(payload, path) == value for path, value in skip):
                 continue
             if kinds and view.kind(event.event, payload) not in kinds:
                 return False
@@ -590,6 +595,41 @@ def detect(request: RecordedRequest | None, events: Iterable[ServerSentEvent]) -
         if profile.claims is not None and profile.claims(sample):
             return profile
     return get_profile(GENERIC)
+
+
+#: How much of a body :func:`profile_for` reads at most to recognise it.
+SNIFF_BYTES = 1 << 20
+
+
+def first_events(chunks: Iterable[Any]) -> Iterator[ServerSentEvent]:
+    """The events of the first ``SNIFF_BYTES`` of a body (chunks as bytes or ``Chunk``)."""
+    from recorder.wire.sse import SSEParser
+
+    parser = SSEParser(keep_comments=False)
+    size = 0
+    for chunk in chunks:
+        data = chunk.data if hasattr(chunk, "data") else chunk
+        yield from parser.feed(data)
+        size += len(data)
+        if size > SNIFF_BYTES:
+            return
+
+
+def profile_for(cassette: Any, interaction: Any, chosen: str | None = None) -> Profile:
+    """The profile of one recorded stream, the same everywhere (validate, show, report, diff,
+    snapshots, the pytest plugin): ``chosen`` when given (not ``auto``); else the profile the
+    cassette names (``record --profile``); else a profile whose endpoint the recorded request
+    hits; else one that claims the first events; else ``generic``."""
+    if chosen and chosen != AUTO:
+        return get_profile(chosen)
+    if cassette.profile and cassette.profile != AUTO:
+        return get_profile(cassette.profile)
+    request = None if cassette.raw else interaction.request
+    if request is not None:
+        by_request = detect(request, ())
+        if by_request.name != GENERIC:
+            return by_request
+    return detect(None, first_events(interaction.chunks))
 
 
 def tried() -> list[str]:

@@ -119,12 +119,21 @@ class CounterSpec(_Model):
         None, description="a request query parameter after which a resumed stream continues"
     )
     missing_severity: Literal["error", "warning", "info"] = "warning"
+    raw_resume: bool = Field(
+        False,
+        description="a body without a request that starts past `start` is read as a resumed "
+        "stream (a warning under the counter's rule), checked from its first value",
+    )
 
 
 class IdentitySpec(_Model):
     paths: list[str]
     rule: str
     kinds: list[str] = Field(default_factory=list, description="only on these kinds")
+    placeholders: list[Any] = Field(
+        default_factory=list,
+        description="values that stand for 'not known yet' and are skipped (Azure's '' and 0)",
+    )
 
 
 class EntitySpec(_Model):
@@ -140,6 +149,20 @@ class EntitySpec(_Model):
     )
     one_open: bool = Field(False, description="at most one open at a time")
     open_at_end: bool = Field(True, description="False: an entity still open at the end breaks")
+    type: str | None = Field(None, description="dotted path of its type in the created event")
+    member_type: str | None = Field(
+        None, description="dotted path of a member event's type (default: the event's kind)"
+    )
+    fits: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="entity type -> the member types it takes ([]: none; a type not listed: any)",
+    )
+    fits_rule: str | None = Field(None, description="rule for a member that does not fit")
+    last: dict[str, str] = Field(
+        default_factory=dict,
+        description="entity type -> the member type that must come last, just before it ends",
+    )
+    last_rule: str | None = None
 
 
 class ProgressionSpec(_Model):
@@ -159,7 +182,11 @@ class FoldSpec(_Model):
     piece: str
     done: list[str] = Field(default_factory=list)
     final: str | None = None
-    mode: Literal["text", "json"] = "text"
+    mode: Literal["text", "json", "json-object"] = Field(
+        "text",
+        description="json: compared as JSON; json-object: the join must parse as a JSON object "
+        "(an empty join is {}), checked at done even without a final value",
+    )
 
 
 class ConditionSpec(_Model):
@@ -178,6 +205,10 @@ class DialectSpec(_Model):
     hosts: list[str] = Field(default_factory=list, description="regexes on the recorded host")
     headers: dict[str, str] = Field(
         default_factory=dict, description="response header -> regex on its value"
+    )
+    fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="dotted path -> regex on the first JSON payload (a raw body has no host)",
     )
     relax: dict[str, str] = Field(
         default_factory=dict, description="rule id -> what the provider does differently"
@@ -220,6 +251,11 @@ class DetectSpec(_Model):
         default_factory=dict, description="the first JSON payload's values at dotted paths"
     )
     keys: list[str] = Field(default_factory=list, description="paths the first payload has")
+    skip: dict[str, Any] = Field(
+        default_factory=dict,
+        description="a payload with these values at dotted paths is passed over (a preamble "
+        "such as Azure's prompt-filter chunk); the next one decides",
+    )
     priority: int = Field(0, description="higher wins when several profiles claim a body")
 
 
@@ -306,8 +342,7 @@ class ProfileSpec(_Model):
         ids.update(entry.rule for entry in self.json_endpoints)
         for entity in self.entities:
             ids.add(entity.rule)
-            if entity.once_rule:
-                ids.add(entity.once_rule)
+            ids.update(filter(None, (entity.once_rule, entity.fits_rule, entity.last_rule)))
         for dialect in self.dialects:
             ids.update(dialect.relax)
         return ids

@@ -26,8 +26,9 @@ from urllib.parse import urlsplit
 
 from recorder.cassette import Cassette, Interaction
 from recorder.cassette.stream import parse_interaction
+from recorder.profiles import GENERIC, Profile, ProfileView, get_profile, profile_for
 from recorder.report.normalize import Normalizer
-from recorder.report.timeline import delta_text, printable
+from recorder.report.timeline import printable
 from recorder.validate.accumulate import DeltaAccumulator
 from recorder.wire.payload import decode
 from recorder.wire.sse import ServerSentEvent
@@ -126,7 +127,7 @@ def _compare_values(
         yield path, f"{_show(a, width)} in A, {_show(b, width)} in B"
 
 
-def _final_values(events: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def _final_values(events: Sequence[dict[str, Any]], view: ProfileView) -> dict[str, Any]:
     """What the deltas of each object accumulate to, keyed by event name and object id.
 
     Assistants-style deltas (``{"id", "delta": {...}}``) are folded the way the official
@@ -149,7 +150,7 @@ def _final_values(events: Sequence[dict[str, Any]]) -> dict[str, Any]:
                 order.append(key)
             folded[key].merge(delta)
             continue
-        piece = delta_text(data)
+        piece = view.delta_text(data)
         if piece is not None:
             if key not in texts:
                 order.append(key)
@@ -194,13 +195,20 @@ def diff_events(
     interaction: int | None = None,
     a_normalizer: Normalizer | None = None,
     b_normalizer: Normalizer | None = None,
+    profile: Profile | None = None,
 ) -> list[Difference]:
-    """Differences between two event sequences (see the module docstring)."""
+    """Differences between two event sequences (see the module docstring).
+
+    ``profile`` (default: ``generic``) says which fields are volatile, where delta text is,
+    and how the stream folds into its final object, which is compared path by path."""
+    profile = profile or get_profile(GENERIC)
+    volatile = profile.view.volatile
     if exact:
         a_items = [_raw_event(event) for event in a_events]
         b_items = [_raw_event(event) for event in b_events]
     else:
-        left, right = a_normalizer or Normalizer(), b_normalizer or Normalizer()
+        left = a_normalizer or Normalizer(volatile)
+        right = b_normalizer or Normalizer(volatile)
         a_items = [left.event(event) for event in a_events]
         b_items = [right.event(event) for event in b_events]
     a_names = [item["event"] for item in a_items]
@@ -237,7 +245,15 @@ def diff_events(
         if b_last > b_first:
             extra.append((b_blocks[b_first][1], b_blocks[b_last - 1][2]))
     found.extend(_order_and_gaps(a_names, b_names, missing, extra, interaction))
-    a_final, b_final = _final_values(a_items), _final_values(b_items)
+    if profile.fold_factory is not None:
+        found.extend(
+            _final_differences(
+                a_events, b_events, profile, exact, interaction, a_normalizer, b_normalizer
+            )
+        )
+        return found
+    a_final = _final_values(a_items, profile.view)
+    b_final = _final_values(b_items, profile.view)
     for key in list(a_final) + [key for key in b_final if key not in a_final]:
         if key not in b_final or key not in a_final:
             side = "A" if key in a_final else "B"
@@ -252,6 +268,27 @@ def diff_events(
                 )
             )
     return found
+
+
+def _final_differences(
+    a_events: Sequence[ServerSentEvent],
+    b_events: Sequence[ServerSentEvent],
+    profile: Profile,
+    exact: bool,
+    interaction: int | None,
+    a_normalizer: Normalizer | None,
+    b_normalizer: Normalizer | None,
+) -> Iterator[Difference]:
+    """The two streams' final objects (the profile's fold), compared path by path."""
+    a_final, b_final = profile.final_of(a_events), profile.final_of(b_events)
+    if not exact:
+        volatile = profile.view.volatile
+        a_final = (a_normalizer or Normalizer(volatile)).payload(a_final)
+        b_final = (b_normalizer or Normalizer(volatile)).payload(b_final)
+    for path, message in _compare_values(a_final, b_final, "$", skip_fragments=False, width=80):
+        yield Difference(
+            "text", f"final {profile.name} object: {message}", interaction, json_path=path
+        )
 
 
 def _raw_event(event: ServerSentEvent) -> dict[str, Any]:
@@ -390,6 +427,7 @@ def diff_interactions(
     index: int | None = None,
     a_normalizer: Normalizer | None = None,
     b_normalizer: Normalizer | None = None,
+    profile: Profile | None = None,
 ) -> list[Difference]:
     """Differences between two interactions: request, status, outcome, then the events."""
     found: list[Difference] = []
@@ -413,13 +451,19 @@ def diff_interactions(
             interaction=index,
             a_normalizer=a_normalizer,
             b_normalizer=b_normalizer,
+            profile=profile,
         )
     )
     return found
 
 
-def diff_cassettes(a: Cassette, b: Cassette, *, exact: bool = False) -> list[Difference]:
-    """Every difference between two cassettes; an empty list means equal by meaning."""
+def diff_cassettes(
+    a: Cassette, b: Cassette, *, exact: bool = False, profile: str | None = None
+) -> list[Difference]:
+    """Every difference between two cassettes; an empty list means equal by meaning.
+
+    Each pair of interactions is compared under A's profile (``profile``, else recognised as
+    ``validate`` does)."""
     found: list[Difference] = []
     if len(a.interactions) != len(b.interactions):
         found.append(
@@ -430,8 +474,11 @@ def diff_cassettes(a: Cassette, b: Cassette, *, exact: bool = False) -> list[Dif
         )
     # One normalizer per side for the whole cassette: a run id that reappears in the
     # continuation (submit_tool_outputs) keeps its placeholder.
-    a_normalizer, b_normalizer = Normalizer(), Normalizer()
-    for index, (left, right) in enumerate(zip(a.interactions, b.interactions, strict=False)):
+    pairs = list(zip(a.interactions, b.interactions, strict=False))
+    profiles = [profile_for(a, left, profile) for left, _ in pairs]
+    volatile = sorted({name for chosen in profiles for name in chosen.view.volatile})
+    a_normalizer, b_normalizer = Normalizer(volatile), Normalizer(volatile)
+    for index, ((left, right), chosen) in enumerate(zip(pairs, profiles, strict=True)):
         found.extend(
             diff_interactions(
                 left,
@@ -440,6 +487,7 @@ def diff_cassettes(a: Cassette, b: Cassette, *, exact: bool = False) -> list[Dif
                 index=index,
                 a_normalizer=a_normalizer,
                 b_normalizer=b_normalizer,
+                profile=chosen,
             )
         )
     return found

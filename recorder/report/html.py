@@ -23,10 +23,10 @@ from typing import Any
 
 from recorder.cassette import Cassette, Interaction
 from recorder.cassette.stream import ParsedStream, parse_interaction
+from recorder.profiles import Profile, profile_for
 from recorder.report.grouping import FindingGroup, group_findings
 from recorder.report.timeline import (
     chunk_starts,
-    delta_text,
     escape_surrogates,
     event_chunks,
     summarize,
@@ -39,7 +39,8 @@ __all__ = ["render_report"]
 _CHART_WIDTH = 960
 _LEFT = 80  # room for lane names
 _RIGHT = 20
-_LANES = ("run", "step", "message", "delta", "other")
+#: Lanes every chart ends with, after those the profile's view names.
+_LAST = ("delta", "other")
 _LANE_HEIGHT = 26
 _TOP = 22
 
@@ -97,20 +98,6 @@ class _Point:
     is_delta: bool
 
 
-def _lane(name: str) -> str:
-    if "delta" in name:
-        return "delta"
-    for lane, prefix in (
-        ("step", "thread.run.step"),
-        ("run", "thread.run"),
-        ("message", "thread.message"),
-        ("run", "response."),
-    ):
-        if name.startswith(prefix):
-            return lane
-    return "other"
-
-
 def _first(item: tuple[float, Any, *tuple[Any, ...]]) -> float:
     return item[0]
 
@@ -160,7 +147,8 @@ def _chart(
     timed = end > 0
     span = end if timed else max(len(points) - 1, 1)
     plot = _CHART_WIDTH - _LEFT - _RIGHT
-    height = _TOP + _LANE_HEIGHT * len(_LANES) + 24
+    lanes = _lanes_of(points)
+    height = _TOP + _LANE_HEIGHT * len(lanes) + 24
 
     def x(value: float) -> float:
         return round(_LEFT + plot * (value / span if span else 0), 2)
@@ -170,11 +158,11 @@ def _chart(
         f'<svg class="timeline" viewBox="0 0 {_CHART_WIDTH} {height}" role="img" '
         f'aria-label="timeline of {len(points)} events by {label}">'
     )
-    for row, lane in enumerate(_LANES):
+    for row, lane in enumerate(lanes):
         y = _TOP + row * _LANE_HEIGHT + _LANE_HEIGHT / 2
         yield f'<text class="lane" x="4" y="{y + 4}">{lane}</text>'
         yield f'<line class="grid" x1="{_LEFT}" x2="{_CHART_WIDTH - _RIGHT}" y1="{y}" y2="{y}"/>'
-    bottom = _TOP + _LANE_HEIGHT * len(_LANES)
+    bottom = _TOP + _LANE_HEIGHT * len(lanes)
     for step in range(6):
         value = span * step / 5
         text = f"{value * 1000:.0f} ms" if timed else f"#{value:.0f}"
@@ -203,7 +191,7 @@ def _chart(
         )
     previous = 0.0
     for point in points:
-        y = _TOP + _LANES.index(point.lane) * _LANE_HEIGHT + _LANE_HEIGHT / 2
+        y = _TOP + lanes.index(point.lane) * _LANE_HEIGHT + _LANE_HEIGHT / 2
         cx = x(point.t if timed else point.index)
         tip = escape(f"#{point.index} {point.name} at {_ms(point.t)} (+{_ms(point.t - previous)})")
         previous = point.t
@@ -260,21 +248,27 @@ def _finding_item(stream: str | None, group: FindingGroup) -> str:
     )
 
 
+def _lanes_of(points: Sequence[_Point]) -> list[str]:
+    """The lanes of the chart: those the profile's view named, in its order, then delta, other."""
+    order = list(dict.fromkeys(point.lane for point in points if point.lane not in _LAST))
+    return [*order, *_LAST]
+
+
 def _interaction_section(
     stream: str,
     number: int,
     interaction: Interaction,
     findings: Sequence[Finding],
+    profile: Profile,
 ) -> Iterator[str]:
     parsed = parse_interaction(interaction)
     starts = chunk_starts(interaction)
+    view = profile.view
     points: list[_Point] = []
     for index, event in enumerate(parsed.events):
-        is_delta = "delta" in event.event
-        if not is_delta:
-            payload, _ = decode(event.data)
-            is_delta = isinstance(payload, dict) and delta_text(payload) is not None
-        lane = "delta" if is_delta else _lane(event.event)
+        payload, _ = decode(event.data)
+        lane = view.lane(view.kind(event.event, payload), payload)
+        is_delta = lane == "delta"
         points.append(_Point(index, event.event, parsed.time_of(event), lane, is_delta))
     rank = {"error": 0, "warning": 1, "info": 2}
     worst: dict[int, str] = {}
@@ -292,6 +286,7 @@ def _interaction_section(
     yield f'<section class="interaction" id="{stream}">'
     line = f"{request.method} {request.url} → {status}"
     yield f"<h3>interaction {number}: {escape(line)}</h3>"
+    yield f'<p class="muted">profile: {escape(profile.name)} ({escape(profile.description)})</p>'
     yield f'<div class="stats">{"".join(_stats(interaction, parsed, points))}</div>'
     yield from _chart(stream, interaction, points, worst)
     errors = [finding for finding in findings if finding.is_error]
@@ -339,7 +334,7 @@ def _interaction_section(
             f'<tr id="{_anchor(stream, index)}"{row_class}><td class="n">{index}</td>'
             f'<td class="n">{at * 1000:.1f}</td><td class="n">{(at - previous) * 1000:+.1f}</td>'
             f'<td class="n">{chunk}</td><td>{escape(event.event)}</td><td>{notes}'
-            f"<details><summary>{escape(summarize(event)) or '(empty)'}</summary>"
+            f"<details><summary>{escape(summarize(event, view)) or '(empty)'}</summary>"
             f"<pre>{escape(_pretty(event.data))}</pre></details></td></tr>"
         )
         previous = at
@@ -351,6 +346,7 @@ def render_report(
     findings: Sequence[Sequence[Finding]] | None = None,
     *,
     title: str = "sse-recorder report",
+    profile: str | None = None,
 ) -> str:
     """The whole HTML document for ``cassettes`` (``findings[k]`` belong to ``cassettes[k]``)."""
     parts: list[str] = [
@@ -398,7 +394,10 @@ def render_report(
             parts.append("</ul>")
         for number, interaction in enumerate(cassette.interactions):
             mine = [f for f in group if f.interaction == number]
-            parts.extend(_interaction_section(f"c{position}-i{number}", number, interaction, mine))
+            applied = profile_for(cassette, interaction, profile)
+            parts.extend(
+                _interaction_section(f"c{position}-i{number}", number, interaction, mine, applied)
+            )
     parts.append(f"<script>{_SCRIPT}</script></body></html>")
     # Lone surrogates (a file name that is not UTF-8, a "\udcff" escape in a payload) would
     # make the page unwritable as UTF-8.

@@ -4,7 +4,9 @@ Two recordings of the same conversation differ in every id (``run_Uy45…``) and
 (``created_at``). To compare them by meaning (``diff``, snapshots), those values are replaced by
 placeholders that keep the structure: the first run id seen becomes ``<run_1>`` everywhere it
 appears (in ``id``, ``run_id``, the request URL...), the second ``<run_2>``; every non-null
-timestamp becomes ``<timestamp>`` (a null one stays null: "not set yet" is meaning).
+timestamp becomes ``<timestamp>`` (a null one stays null: "not set yet" is meaning). A profile
+adds its own volatile fields (its view's ``volatile`` names: ``obfuscation``, ``signature``,
+``sequence_number``...), which become placeholders too.
 
 >>> event = {"event": "thread.run.created", "data": '{"id": "run_Uy45", "created_at": 17}'}
 >>> normalize_events([event])
@@ -14,7 +16,8 @@ timestamp becomes ``<timestamp>`` (a null one stays null: "not set yet" is meani
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from fnmatch import fnmatchcase
 from typing import Any
 
 from recorder.wire.payload import decode
@@ -44,9 +47,19 @@ class Normalizer:
     placeholder.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, volatile: Sequence[str] = ()) -> None:
         self._ids: dict[str, str] = {}
         self._counts: dict[str, int] = {}
+        #: A profile's volatile field names (``fnmatch`` patterns such as ``*_id``,
+        #: ``obfuscation``, ``sequence_number``): replaced beyond the ids and timestamps.
+        self._volatile = tuple(volatile)
+        self._seen: dict[str, bool] = {}
+
+    def _is_volatile(self, key: str) -> bool:
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = any(fnmatchcase(key, p) for p in self._volatile)
+        return found
 
     def id_placeholder(self, value: str, key: str = "id") -> str:
         """The placeholder of id ``value`` (``<run_1>``), allocating one on first sight."""
@@ -70,17 +83,17 @@ class Normalizer:
             return {k: self.payload(v, k) for k, v in value.items()}
         if isinstance(value, list):
             return [self.payload(item, key) for item in value]
+        volatile = bool(key and self._volatile and self._is_volatile(key))
         if isinstance(value, str):
-            if value and _is_id_key(key):
+            if value and (_is_id_key(key) or volatile):
                 return self.id_placeholder(value, key)
             known = self._ids.get(value)
             return known if known is not None else value
-        if (
-            isinstance(value, int | float)
-            and not isinstance(value, bool)
-            and _is_timestamp_key(key)
-        ):
-            return "<timestamp>"
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if _is_timestamp_key(key):
+                return "<timestamp>"
+            if volatile:
+                return f"<{key}>"
         return value
 
     def text(self, value: str) -> str:
@@ -118,7 +131,10 @@ class Normalizer:
 
 
 def normalize_events(
-    events: Iterable[ServerSentEvent | Mapping[str, Any]], *, normalizer: Normalizer | None = None
+    events: Iterable[ServerSentEvent | Mapping[str, Any]],
+    *,
+    normalizer: Normalizer | None = None,
+    volatile: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Events as plain dicts with ids and timestamps replaced by stable placeholders.
 
@@ -126,5 +142,5 @@ def normalize_events(
     already decoded value). Pass a shared ``normalizer`` to keep placeholders consistent across
     several streams.
     """
-    active = normalizer if normalizer is not None else Normalizer()
+    active = normalizer if normalizer is not None else Normalizer(volatile)
     return [active.event(event) for event in events]

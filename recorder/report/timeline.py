@@ -23,6 +23,7 @@ from typing import Any, ClassVar, TextIO
 
 from recorder.cassette import Cassette, Interaction
 from recorder.cassette.stream import ParsedStream, parse_interaction
+from recorder.profiles import GENERIC, ProfileView, get_profile, profile_for
 from recorder.validate.findings import Finding, Severity
 from recorder.wire.payload import decode
 from recorder.wire.sse import ServerSentEvent
@@ -30,7 +31,7 @@ from recorder.wire.sse import ServerSentEvent
 __all__ = [
     "Style",
     "chunk_starts",
-    "delta_text",
+    "default_view",
     "escape_surrogates",
     "event_chunks",
     "printable",
@@ -110,57 +111,24 @@ def _short(text: str, width: int = _SUMMARY_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def delta_text(payload: dict[str, Any]) -> str | None:
-    """The text fragment a delta event carries, or None when it is not a text delta.
-
-    Knows the Assistants shapes (message content text, tool-call arguments, code interpreter
-    input), OpenAI Responses (``delta`` as a string), Chat Completions (``choices[].delta``)
-    and Anthropic Messages (``delta.text`` / ``delta.partial_json``).
-    """
-    delta = payload.get("delta")
-    if isinstance(delta, str):
-        return delta
-    pieces: list[str] = []
-    if isinstance(delta, dict):
-        for part in delta.get("content") or []:
-            if isinstance(part, dict):
-                text = part.get("text")
-                if isinstance(text, dict) and isinstance(text.get("value"), str):
-                    pieces.append(text["value"])
-        details = delta.get("step_details")
-        if isinstance(details, dict):
-            for call in details.get("tool_calls") or []:
-                if isinstance(call, dict):
-                    for key, field in (("function", "arguments"), ("code_interpreter", "input")):
-                        inner = call.get(key)
-                        if isinstance(inner, dict) and isinstance(inner.get(field), str):
-                            pieces.append(inner[field])
-        for key in ("text", "partial_json", "thinking"):
-            if isinstance(delta.get(key), str):
-                pieces.append(delta[key])
-    for choice in payload.get("choices") or []:
-        if isinstance(choice, dict) and isinstance(choice.get("delta"), dict):
-            content = choice["delta"].get("content")
-            if isinstance(content, str):
-                pieces.append(content)
-    return "".join(pieces) if pieces else None
+def default_view() -> ProfileView:
+    """The view of the ``generic`` profile (for callers that know no profile)."""
+    return get_profile(GENERIC).view
 
 
-def summarize(event: ServerSentEvent) -> str:
-    """A short human summary of an event's data: ids and status, or the delta text."""
+def summarize(event: ServerSentEvent, view: ProfileView | None = None) -> str:
+    """A short human summary of an event's data: the delta text the profile's view finds, else
+    the fields it names (ids, status, type...)."""
+    view = view or default_view()
     payload, is_json = decode(event.data)
     if not is_json:
-        return _short(repr(event.data) if event.data != "[DONE]" else "[DONE]")
+        return _short(event.data if view.is_sentinel(event) else repr(event.data))
     if not isinstance(payload, dict):
         return _short(event.data)
-    text = delta_text(payload)
+    text = view.delta_text(payload)
     if text is not None:
         return _short(json.dumps(text, ensure_ascii=False))
-    bits = [
-        str(payload[key])
-        for key in ("id", "status", "type", "message", "code")
-        if isinstance(payload.get(key), str | int)
-    ]
+    bits = [str(payload[key]) for key in view.summary if isinstance(payload.get(key), str | int)]
     if not bits and isinstance(payload.get("error"), dict):
         bits = [str(payload["error"].get("message", ""))]
     return _short(" ".join(bits))
@@ -217,6 +185,7 @@ def render_timeline(
     findings: Sequence[Finding] = (),
     *,
     style: Style | None = None,
+    profile: str | None = None,
 ) -> Iterator[str]:
     """Lines of the timeline: a header per interaction, a row per event or comment.
 
@@ -232,6 +201,7 @@ def render_timeline(
     for number, interaction in enumerate(cassette.interactions):
         parsed = parse_interaction(interaction)
         starts = chunk_starts(interaction)
+        view = profile_for(cassette, interaction, profile).view
         yield _header(number, interaction, parsed, style)
         yield style(
             f"{'#':>5}  {'t ms':>9}  {'gap ms':>8}  {'chunk':>7}  {'event':<28}  summary", "dim"
@@ -259,7 +229,7 @@ def render_timeline(
             yield (
                 f"{index:>5}  {at * 1000:>9.1f}  {(at - previous) * 1000:>+8.1f}  "
                 f"{style(f'{chunk:>7}', 'magenta') if first != last else f'{chunk:>7}'}  "
-                f"{style(f'{name:<28}', 'cyan')}  {summarize(event)}"
+                f"{style(f'{name:<28}', 'cyan')}  {summarize(event, view)}"
             )
             previous = at
             for finding in by_event.pop((number, index), []):

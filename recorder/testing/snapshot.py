@@ -6,7 +6,10 @@ placeholders that keep the structure (the same id always becomes the same ``<run
 timestamps by ``<time>``, so a re-recorded stream with fresh ids and clocks still matches while
 a changed event order, status, field or text does not. With ``fold_deltas`` (the
 ``SSEFoldedSnapshotExtension``), each run of consecutive deltas of one object is folded into a
-single event carrying the joined text, so a different chunking of the same answer matches too.
+single event carrying the joined text, and a last ``final`` event holds the object the stream's
+profile folds it into, so a different chunking of the same answer matches too. Which fields
+are volatile, what a delta is and whose it is, come from the stream's profile (recognised as
+``sse-recorder validate`` does, or named with ``profile=``).
 
 What can be snapshotted: a ``Cassette``, an ``Interaction``, a ``ParsedStream``, a path to a
 cassette or ``.sse`` file (``Path``, or ``str`` without a line end), a raw body (``bytes``, or a
@@ -30,7 +33,9 @@ from syrupy.types import PropertyFilter, PropertyMatcher, SerializableData, Seri
 
 from recorder.cassette import Cassette, Interaction
 from recorder.cassette.stream import ParsedStream, parse_interaction
+from recorder.profiles import AUTO, SNIFF_EVENTS, Profile, ProfileView, detect, get_profile
 from recorder.report.normalize import Normalizer
+from recorder.report.timeline import default_view
 from recorder.validate.assertions import as_cassette
 from recorder.wire.payload import decode
 from recorder.wire.sse import ServerSentEvent, parse_bytes
@@ -105,21 +110,21 @@ def _sections(data: Any) -> list[tuple[str | None, list[Event]]]:
 # --------------------------------------------------------------------------- folding deltas
 
 
-def _fold_key(name: str, payload: Any) -> tuple[Any, ...] | None:
-    if not isinstance(payload, dict):
+def _fold_key(name: str, payload: Any, view: ProfileView) -> tuple[Any, ...] | None:
+    """Whose delta an event is (None: not a delta): the profile's ``fold_key`` values."""
+    if not isinstance(payload, dict) or view.delta_text(payload) is None:
         return None
-    if not name.endswith("delta") and payload.get("object") != "chat.completion.chunk":
-        return None
-    return (name, payload.get("id"), payload.get("item_id"), payload.get("index"))
+    return view.fold_identity(name, payload)
 
 
-def _merge(total: Any, delta: Any, key: str = "") -> Any:
-    """Fold ``delta`` into ``total`` as the official stream accumulators do."""
+def _merge(total: Any, delta: Any, key: str = "", keep: frozenset[str] = _NOT_JOINED) -> Any:
+    """Fold ``delta`` into ``total`` as the official stream accumulators do (strings join,
+    except those in ``keep``, which a delta repeats rather than extends)."""
     if isinstance(total, dict) and isinstance(delta, dict):
         merged = dict(total)
         for child_key, child in delta.items():
             merged[child_key] = (
-                _merge(merged[child_key], child, child_key) if child_key in merged else child
+                _merge(merged[child_key], child, child_key, keep) if child_key in merged else child
             )
         return merged
     if isinstance(total, list) and isinstance(delta, list):
@@ -139,25 +144,27 @@ def _merge(total: Any, delta: Any, key: str = "") -> Any:
             if slot is None:
                 merged_list.append(item)
             else:
-                merged_list[slot] = _merge(merged_list[slot], item)
+                merged_list[slot] = _merge(merged_list[slot], item, "", keep)
         return merged_list
-    if isinstance(total, str) and isinstance(delta, str) and key not in _NOT_JOINED:
+    if isinstance(total, str) and isinstance(delta, str) and key not in keep:
         return total + delta
     return delta
 
 
-def fold_delta_runs(events: list[Event]) -> list[Event]:
+def fold_delta_runs(events: list[Event], view: ProfileView | None = None) -> list[Event]:
     """Fold each run of consecutive deltas of one object into one event (``name (folded)``).
 
     How many deltas there were is left out on purpose: it depends on the model's pacing, not
     on what the stream means.
     """
+    view = view or default_view()
+    keep = _NOT_JOINED | view.not_joined
     folded: list[Event] = []
     previous: tuple[Any, ...] | None = None
     for name, payload in events:
-        key = _fold_key(name, payload)
+        key = _fold_key(name, payload, view)
         if key is not None and key == previous:
-            folded[-1] = (f"{name} (folded)", _merge(folded[-1][1], payload))
+            folded[-1] = (f"{name} (folded)", _merge(folded[-1][1], payload, "", keep))
             continue
         folded.append((name, payload))
         previous = key
@@ -167,18 +174,39 @@ def fold_delta_runs(events: list[Event]) -> list[Event]:
 # --------------------------------------------------------------------------- rendering
 
 
+def _profile_of(events: list[Event], profile: Profile | None) -> Profile:
+    """The profile a section's events are read with (recognised as ``validate`` does)."""
+    if profile is not None:
+        return profile
+    sample = [
+        ServerSentEvent(
+            name or "message", payload if isinstance(payload, str) else json.dumps(payload)
+        )
+        for name, payload in events[:SNIFF_EVENTS]
+    ]
+    return detect(None, sample)
+
+
 def normalize_for_snapshot(
-    data: Any, *, fold: bool = False
+    data: Any, *, fold: bool = False, profile: str | None = None
 ) -> list[tuple[str | None, list[Event]]]:
-    """Sections of events with ids and timestamps replaced by placeholders (shared across
-    sections, so a continuation stream's ids match the first stream's)."""
-    sections = _sections(data)
+    """Sections of events with ids, timestamps and the profile's volatile fields replaced by
+    placeholders (shared across sections, so a continuation stream's ids match the first
+    stream's). Folded (``fold``), runs of deltas become one event each and a last event,
+    ``final``, holds the object the profile's fold builds (the same fold as ``sse-recorder
+    final``), so a different tokenisation of the same answer renders the same."""
+    chosen = get_profile(profile) if profile and profile != AUTO else None
+    sections = [(title, events, _profile_of(events, chosen)) for title, events in _sections(data)]
     if fold:
-        sections = [(title, fold_delta_runs(events)) for title, events in sections]
-    normalizer = Normalizer()
+        sections = [
+            (title, [*fold_delta_runs(events, used.view), *_final_event(events, used)], used)
+            for title, events, used in sections
+        ]
+    volatile = sorted({name for _, _, used in sections for name in used.view.volatile})
+    normalizer = Normalizer(volatile)
     normalized = [
         (title, [(name, normalizer.payload(payload)) for name, payload in events])
-        for title, events in sections
+        for title, events, _ in sections
     ]
     # Titles hold request paths (``/threads/thread_abc/runs``): ids seen in the events too.
     return [
@@ -186,9 +214,21 @@ def normalize_for_snapshot(
     ]
 
 
-def render_snapshot(data: Any, *, fold: bool = False) -> str:
+def _final_event(events: list[Event], profile: Profile) -> list[Event]:
+    if profile.fold_factory is None:
+        return []
+    sample = [
+        ServerSentEvent(
+            name or "message", payload if isinstance(payload, str) else json.dumps(payload)
+        )
+        for name, payload in events
+    ]
+    return [(f"final ({profile.name})", profile.final_of(sample))]
+
+
+def render_snapshot(data: Any, *, fold: bool = False, profile: str | None = None) -> str:
     """The snapshot text of ``data``: one block per event, indented JSON with sorted keys."""
-    sections = normalize_for_snapshot(data, fold=fold)
+    sections = normalize_for_snapshot(data, fold=fold, profile=profile)
     total = sum(len(events) for _, events in sections)
     lines = [
         FORMAT_LINE,

@@ -95,6 +95,7 @@ class EntityState:
     created_at: int | None  # event index of its creation (None: never created)
     ended_at: int | None = None
     status: str | None = None
+    type: str | None = None  # read from its created event (``[[entities]] type``)
 
 
 class StreamView:
@@ -104,10 +105,23 @@ class StreamView:
     next rule sees.
     """
 
-    __slots__ = ("_state",)
+    __slots__ = ("_memory", "_state")
 
     def __init__(self, state: Any) -> None:
         self._state = state
+        self._memory: dict[str, Any] = {}
+
+    def memory(self, key: str, factory: Callable[[], Any]) -> Any:
+        """A rule's own memory for this stream, made by ``factory`` on first use.
+
+        For what the engine's data cannot track (Chat's per-choice state: role seen, finish
+        reason, tool calls by index). Only the rules that use ``key`` see it; by convention
+        the key is the rules module's name, so no other rule's view of the stream changes.
+        """
+        found = self._memory.get(key)
+        if found is None:
+            found = self._memory[key] = factory()
+        return found
 
     @property
     def request(self) -> RecordedRequest | None:
@@ -120,6 +134,13 @@ class StreamView:
         """The endpoint shape the request matched (``create``, ``resume``...), else None."""
         shape: str | None = self._state.shape
         return shape
+
+    @property
+    def resumed(self) -> bool:
+        """True for a resumed stream (its request's resume parameter, or a raw body that
+        starts past the counter's start): it may refer to what came before it."""
+        resumed: bool = self._state.resumed
+        return resumed
 
     @property
     def facts(self) -> Mapping[str, str]:
@@ -146,6 +167,12 @@ class StreamView:
     def first_index(self, kind: str) -> int | None:
         """Index of the first event of ``kind``, else None."""
         value: int | None = self._state.first_seen.get(kind)
+        return value
+
+    @property
+    def sentinel(self) -> int | None:
+        """Index of the closing sentinel event (``data: [DONE]``), None until it comes."""
+        value: int | None = self._state.sentinel_at
         return value
 
     @property

@@ -42,7 +42,7 @@ from recorder.wire.sse import ServerSentEvent
 
 if TYPE_CHECKING:
     from recorder.profiles import Profile, StreamSetup
-    from recorder.profiles._spec import EntitySpec, ProfileSpec
+    from recorder.profiles._spec import EntitySpec, FoldSpec, ProfileSpec
 
 __all__ = ["CompiledProfile", "EngineChecker", "excerpt_of"]
 
@@ -72,6 +72,8 @@ class _Entity:
     created: frozenset[str]
     members: frozenset[str]
     terminal: frozenset[str]
+    type: Path | None = None  # where the created event says the entity's type
+    member_type: Path | None = None  # where a member event says its type (None: its kind)
 
 
 class _Entities:
@@ -86,7 +88,10 @@ class _Entities:
         self.next_number = spec.spec.numbered_from
 
     def snapshot(self) -> dict[tuple[Any, ...], EntityState]:
-        return {key: EntityState(entry[0], entry[1]) for key, entry in self.entries.items()}
+        return {
+            key: EntityState(entry[0], entry[1], type=entry[2] if len(entry) > 2 else None)
+            for key, entry in self.entries.items()
+        }
 
 
 class CompiledProfile:
@@ -125,12 +130,24 @@ class CompiledProfile:
                 frozenset(entity.created),
                 frozenset(entity.members),
                 frozenset(entity.terminal),
+                parse_path(entity.type) if entity.type else None,
+                parse_path(entity.member_type) if entity.member_type else None,
             )
             for entity in spec.entities
         )
         self.counters = tuple((counter, parse_path(counter.path)) for counter in spec.counters)
+        self.dialect_fields = tuple(
+            (dialect, tuple((parse_path(path), re.compile(regex)) for path, regex in fields))
+            for dialect in spec.dialects
+            if (fields := dialect.fields.items())
+        )
         self.identity = tuple(
-            (entry, tuple((path, parse_path(path)) for path in entry.paths), frozenset(entry.kinds))
+            (
+                entry,
+                tuple((path, parse_path(path)) for path in entry.paths),
+                frozenset(entry.kinds),
+                tuple(entry.placeholders),
+            )
             for entry in spec.identity
         )
         self.progressions = tuple(
@@ -240,6 +257,7 @@ class EngineChecker:
         self.counter_last: dict[str, int | None] = {}
         self.counter_missing: dict[str, int] = {}
         self.counter_seen: dict[str, int] = {}
+        self.resumed = False  # a resumed stream may refer to what came before it
         self.entities = {entity.spec.name: _Entities(entity) for entity in compiled.entities}
         self.folds: dict[str, dict[tuple[Any, ...], list[str]]] = {
             fold.rule: {} for fold in self.spec.folds
@@ -257,7 +275,38 @@ class EngineChecker:
                 values = parse_qs(urlsplit(request.url).query).get(counter.resume_query, [])
                 if values and values[0].lstrip("-").isdigit():
                     last = int(values[0])
+                    self.resumed = True
             self.counter_last[counter.path] = last
+
+    def _first_payload(self, payload: Any, out: list[Violation]) -> None:
+        """The first JSON object of the stream: a dialect its fields show (a raw body has no
+        host), and a raw body that starts past a counter's start (a resumed stream)."""
+        if self.dialect is None:
+            for dialect, fields in self.compiled.dialect_fields:
+                if all(
+                    isinstance(found := get_path(payload, path), str) and regex.search(found)
+                    for path, regex in fields
+                ):
+                    self.dialect = dialect
+                    self.relaxed = dialect.relax
+                    break
+        if self.setup.request is not None:
+            return
+        for counter, path in self.compiled.counters:
+            value = get_path(payload, path)
+            if counter.raw_resume and type(value) is int and value > counter.start:
+                self.resumed = True
+                self.counter_last[counter.path] = value - 1
+                out.append(
+                    Violation(
+                        f"the body starts at {counter.path} {value}: read as a resumed stream "
+                        f"({counter.resume_query or 'resumed'} after {value - 1}); without its "
+                        "request it cannot be told from a body that lost its start",
+                        _json_path(counter.path),
+                        rule=counter.rule,
+                        severity="warning",
+                    )
+                )
 
     # ------------------------------------------------------------------ findings
 
@@ -352,6 +401,8 @@ class EngineChecker:
         if not seen:
             self.first_seen[kind] = index
         # 2. framing of the stream
+        if self.events_seen == 1 and isinstance(payload, dict):
+            self._first_payload(payload, out)
         self._framing(kind, payload, out, seen)
         if kind not in compiled.mentioned and (
             self.schemas is None or not self.schemas.knows(kind)
@@ -480,6 +531,7 @@ class EngineChecker:
             and kind not in spec.first.kinds
             and (not spec.first.shapes or self.shape in spec.first.shapes)
             and kind not in compiled.error_kinds
+            and not self.resumed
         ):
             out.append(
                 Violation(
@@ -558,13 +610,13 @@ class EngineChecker:
                 )
             if type(value) is int:
                 self.counter_last[name] = value
-        for entry, paths, kinds in compiled.identity:
+        for entry, paths, kinds, placeholders in compiled.identity:
             if kinds and kind not in kinds:
                 continue
             identity = self.identity
             for name, path in paths:
                 value = get_path(payload, path)
-                if value is None:
+                if value is None or (placeholders and value in placeholders):
                     continue
                 first = identity.setdefault(name, value)
                 if first != value:
@@ -609,11 +661,19 @@ class EngineChecker:
             if key is None:
                 continue
             pieces = self.folds[fold.rule].pop(key, None)
+            if fold.mode == "json-object" and fold.final is None:
+                if pieces is not None:
+                    _json_object(fold, key, pieces, out)
+                continue
             final = get_path(payload, final_path)
             if pieces is None or not isinstance(final, str):
                 continue  # nothing streamed for it (or the schema reports the final's type)
             joined = "".join(pieces)
-            if joined != final and not _same_json(fold.mode, joined, final):
+            if (
+                joined != final
+                and not _same_json(fold.mode, joined, final)
+                and not (self.resumed and final.endswith(joined))  # deltas before the resume
+            ):
                 out.append(
                     Violation(
                         f"the {len(pieces)} deltas of {_show_key(fold.key, key)} add up to "
@@ -655,21 +715,23 @@ class EngineChecker:
             return
         state = self.entities[spec.name]
         entries, open_ = state.entries, state.open
-        shown = _show_key(spec.key, key)
         if kind in entity.created:
             if key in entries:
                 out.append(
                     Violation(
-                        f"{spec.name} {shown} is created again (first at event {entries[key][0]})",
+                        f"{spec.name} {_show_key(spec.key, key)} is created again "
+                        f"(first at event {entries[key][0]})",
                         rule=spec.once_rule or spec.rule,
                     )
                 )
                 return
             if state.next_number is not None:
-                if key[0] != state.next_number:
+                if key[0] != state.next_number and not (
+                    self.resumed and type(key[0]) is int and key[0] > state.next_number
+                ):
                     out.append(
                         Violation(
-                            f"{spec.name} {shown} is created where "
+                            f"{spec.name} {_show_key(spec.key, key)} is created where "
                             f"{spec.key[0]} {state.next_number} comes next",
                             _json_path(spec.key[0]),
                             rule=spec.rule,
@@ -681,31 +743,89 @@ class EngineChecker:
                 other = next(iter(open_))
                 out.append(
                     Violation(
-                        f"{spec.name} {shown} starts while {spec.name} "
+                        f"{spec.name} {_show_key(spec.key, key)} starts while {spec.name} "
                         f"{_show_key(spec.key, other)} is still open",
                         rule=spec.rule,
                     )
                 )
-            entries[key] = [self.index, None]
+            kind_of = get_path(payload, entity.type) if entity.type is not None else None
+            entries[key] = [self.index, None, kind_of, None]  # created, ended, type, last member
             open_[key] = self.index
             return
+        if key not in open_ and self.resumed and key not in entries:
+            entries[key] = [None, None]  # created before the resume point
+            open_[key] = -1
         if key not in open_:
             entry = entries.get(key)
-            problem = (
-                "was never created" if entry is None else f"already ended at event {entry[1]}"
-            )
+            problem = "was never created" if entry is None else f"already ended at event {entry[1]}"
             rule = (
                 spec.once_rule
                 if (entry is not None and kind in entity.terminal and spec.once_rule)
                 else spec.rule
             )
             out.append(
-                Violation(f"{kind} refers to {spec.name} {shown}, which {problem}", rule=rule)
+                Violation(
+                    f"{kind} refers to {spec.name} {_show_key(spec.key, key)}, which {problem}",
+                    rule=rule,
+                )
             )
             return
+        if spec.fits or spec.last:
+            self._fits(entity, kind, payload, key, entries[key], out)
         if kind in entity.terminal:
             del open_[key]
             entries[key][1] = self.index
+
+    def _fits(
+        self,
+        entity: _Entity,
+        kind: str,
+        payload: Any,
+        key: tuple[Any, ...],
+        entry: list[Any],
+        out: list[Violation],
+    ) -> None:
+        """A member that does not fit its entity's type, or that comes after the member that
+        must come last (``[[entities]] fits`` and ``last``)."""
+        spec = entity.spec
+        kind_of = entry[2] if len(entry) > 2 else None
+        if not isinstance(kind_of, str):
+            return  # created before a resume point, or without a type: nothing to hold it to
+        last = spec.last.get(kind_of)
+        if kind in entity.terminal:
+            if last is not None and entry[3] != last:
+                out.append(
+                    Violation(
+                        f"{spec.name} {_show_key(spec.key, key)} ({kind_of}) ends without "
+                        f"{last} just before it",
+                        rule=spec.last_rule or spec.rule,
+                    )
+                )
+            return
+        member = get_path(payload, entity.member_type) if entity.member_type is not None else kind
+        allowed = spec.fits.get(kind_of)
+        if allowed is not None and member not in allowed:
+            takes = ", ".join(allowed) if allowed else "nothing"
+            out.append(
+                Violation(
+                    f"{member} on {spec.name} {_show_key(spec.key, key)}, a {kind_of}, "
+                    f"which takes {takes}",
+                    _json_path(spec.member_type or ""),
+                    rule=spec.fits_rule or spec.rule,
+                )
+            )
+        if last is not None:
+            if entry[3] == last:
+                out.append(
+                    Violation(
+                        f"{member} after {last} on {spec.name} {_show_key(spec.key, key)}: "
+                        f"{last} comes last, just before it ends",
+                        _json_path(spec.member_type or ""),
+                        rule=spec.last_rule or spec.rule,
+                    )
+                )
+                return  # the last member stays the one that came last
+            entry[3] = member
 
     def finish(self, *, end_offset: int, cut: str | None) -> Iterator[Finding]:
         """Completeness findings once the body has ended."""
@@ -785,8 +905,30 @@ class EngineChecker:
         return self.fold.result() if self.fold is not None else None
 
 
+def _json_object(
+    fold: FoldSpec, key: tuple[Any, ...], pieces: list[str], out: list[Violation]
+) -> None:
+    """A ``json-object`` fold's pieces must join into one JSON object (none: ``{}``)."""
+    joined = "".join(pieces)
+    try:
+        value = json.loads(joined) if joined.strip() else {}
+    except (ValueError, RecursionError) as error:
+        problem = f"which is not JSON ({error})"
+    else:
+        if isinstance(value, dict):
+            return
+        problem = f"a JSON {type(value).__name__}, not an object"
+    out.append(
+        Violation(
+            f"the {len(pieces)} pieces of {_show_key(fold.key, key)} join into "
+            f"{_show(joined)}, {problem}",
+            rule=fold.rule,
+        )
+    )
+
+
 def _same_json(mode: str, joined: str, final: str) -> bool:
-    if mode != "json":
+    if mode not in ("json", "json-object"):
         return False
     try:
         return bool(json.loads(joined or "{}") == json.loads(final or "{}"))

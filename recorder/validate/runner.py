@@ -21,7 +21,16 @@ from typing import Any
 
 from recorder.cassette import Cassette, Interaction, iter_cassette_paths, load_cassette
 from recorder.errors import CassetteFormatError, CassetteNotFoundError, ProfileError, RecorderError
-from recorder.profiles import AUTO, Profile, StreamSetup, detect, get_profile, profile_names
+from recorder.profiles import (
+    AUTO,
+    Profile,
+    StreamSetup,
+    detect,
+    first_events,
+    get_profile,
+    profile_for,
+    profile_names,
+)
 from recorder.validate.findings import Finding, Severity
 from recorder.validate.framing import BetweenEvents
 from recorder.wire.sse import SSEParser
@@ -37,8 +46,6 @@ __all__ = [
 
 #: Raw .sse files are read in blocks of this size (never whole).
 BLOCK_SIZE = 1 << 20
-#: How much of a body profile detection reads at most (it stops after a few events).
-SNIFF_BYTES = 1 << 20
 _SEVERITIES = {severity.value: severity for severity in Severity}
 
 
@@ -132,6 +139,9 @@ class FileResult:
     events: int = 0
     #: The profile applied to each stream, in order.
     profiles: list[str] = field(default_factory=list)
+    #: Load warnings (a torn last line, an interaction without an end), as other commands
+    #: print them.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def profile(self) -> str | list[str] | None:
@@ -272,35 +282,6 @@ class _Carry:
 NO_STREAM = "NO-STREAM"
 
 
-def _choose(
-    chosen: str | None, cassette: Cassette, interaction: Interaction, request: Any
-) -> Profile:
-    """The profile of one stream: the one asked for, else detected (see ``profiles.detect``).
-
-    The profile the cassette names (``record --profile``) decides; then a recorded request
-    that hits a profile's endpoint; then the first events of the body."""
-    if chosen and chosen != AUTO:
-        return get_profile(chosen)
-    if cassette.profile and cassette.profile != AUTO:
-        return get_profile(cassette.profile)
-    if request is not None:
-        by_request = detect(request, ())
-        if by_request.name != "generic":
-            return by_request
-    return detect(None, _first_events(interaction.chunks))
-
-
-def _first_events(chunks: Iterable[Any]) -> Iterator[Any]:
-    parser = SSEParser(keep_comments=False)
-    size = 0
-    for chunk in chunks:
-        data = chunk.data if hasattr(chunk, "data") else chunk
-        yield from parser.feed(data)
-        size += len(data)
-        if size > SNIFF_BYTES:
-            return
-
-
 def _no_stream(cassette: Cassette) -> Finding:
     """What a cassette without any event stream recorded instead."""
     if not cassette.interactions:
@@ -333,7 +314,7 @@ def _iter(
             continue  # a plain JSON response (list, retrieve): not a stream contract
         streams += 1
         request = None if cassette.raw else interaction.request
-        profile = _choose(chosen, cassette, interaction, request)
+        profile = profile_for(cassette, interaction, chosen)
         stats.profiles.append(profile.name)
         if profile.name != last_profile:
             previous, last_profile = None, profile.name
@@ -447,6 +428,7 @@ def validate_file(
     name = os.fspath(path)
     stats = _Stats()
     file = Path(name)
+    load_warnings: list[str] = []
     if name != "-" and file.suffix.lower() == ".sse":
         if not file.exists():
             raise CassetteNotFoundError("no such file", path=name)
@@ -457,7 +439,7 @@ def validate_file(
             if chosen and chosen != AUTO:
                 applied = get_profile(chosen)
             else:
-                applied = detect(None, _first_events(_read_blocks(file)))
+                applied = detect(None, first_events(_read_blocks(file)))
             stats.profiles.append(applied.name)
             setup = StreamSetup(
                 interaction=None,
@@ -476,6 +458,7 @@ def validate_file(
             raise CassetteFormatError(f"cannot read: {error.strerror}", path=name) from None
     else:
         cassette = load_cassette(name)
+        load_warnings = list(cassette.warnings)
         chosen, settings = _resolve(profile, config, strict)
         findings = list(_iter(cassette, chosen, settings, stats))
     findings.sort(key=_order)
@@ -486,6 +469,7 @@ def validate_file(
         stats.streams,
         stats.events,
         stats.profiles,
+        load_warnings,
     )
 
 
