@@ -1,0 +1,1 @@
+"""The ``chat`` profile: OpenAI Chat Completions streams and the servers that speak them."""
