@@ -218,3 +218,18 @@ def test_errors_only_for_ci_logs(flag: str, capsys: pytest.CaptureFixture[str]) 
     data = json.loads(capsys.readouterr().out)
     severities = {f["severity"] for entry in data["files"] for f in entry["findings"]}
     assert severities == {"error"}
+
+
+def test_a_torn_last_line_is_a_warning_as_in_the_other_commands(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.conftest import CASSETTES
+
+    torn = tmp_path / "torn.jsonl"
+    whole = (CASSETTES / "real" / "dotnet-streaming-run.jsonl").read_bytes()
+    torn.write_bytes(whole + b'{"kind":"chunk","i":0,"t":9.9,"te')
+    lines = whole.count(b"\n") + 1
+    code = main(["validate", str(torn)])
+    err = capsys.readouterr().err
+    assert code in (0, 1)
+    assert f"sse-recorder validate: warning: {torn}:{lines}: last line is incomplete" in err

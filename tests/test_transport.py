@@ -16,9 +16,12 @@ from openai import AssistantEventHandler
 from recorder.cassette import Cassette, load_cassette
 from recorder.record.redaction import Redactor
 from recorder.record.transport import AsyncRecordingTransport, RecordingTransport
+from recorder.net.serving import BackgroundServer
+from recorder.replay.server import ReplayServer
+from recorder.replay.transport import ReplayTransport
 from recorder.wire.sse import parse_bytes
-from tests.conftest import CASSETTES
-from tests.upstream import Script, Upstream, module_upstream, reset_server
+from tests.conftest import CASSETTES, shared_path
+from tests.upstream import Script, Upstream, module_upstream, reset_server, split_events
 
 TOOL_CALL = CASSETTES / "real" / "dotnet-tool-call-then-submit.jsonl"
 RUN = CASSETTES / "real" / "dotnet-streaming-run.jsonl"
@@ -26,7 +29,15 @@ THREAD_RUNS = "/v1/threads/thread_Wq2ScOs1iInUsyhUUDmN5NZH/runs"
 SUBMIT = "/v1/threads/thread_6oUGUBxLwhyApwhYBhWjHI5f/runs/run_oyfV44CrJXYJkvb2qsd80LvJ"
 SUBMIT += "/submit_tool_outputs"
 
+#: An upstream mounted under a path, as behind Cloudflare AI Gateway or a LiteLLM prefix.
+PREFIX = "/some/prefix"
+CHAT = "/v1/chat/completions"
+CHAT_BODY = shared_path(
+    "real-streams", "chat", "fantasy-TestAzureCommon-azure-gpt-5-mini-simple-streaming.sse"
+).read_bytes()
+
 SCRIPTS = {
+    ("POST", PREFIX + CHAT): Script(split_events(CHAT_BODY), gap=0.002),
     ("POST", "/v1/threads/runs"): Script.from_cassette(TOOL_CALL, 0, gap=[0.005, 0.02] * 40),
     ("POST", SUBMIT): Script.from_cassette(TOOL_CALL, 1, gap=0.005),
     ("POST", THREAD_RUNS): Script.from_cassette(RUN, gap=0.005),
@@ -345,3 +356,34 @@ def test_redaction_and_append(tmp_path: Path, upstream: tuple[str, Upstream]) ->
     assert request.header("x-portkey-provider") == "openai"
     assert request.header("openai-beta") == "assistants=v2"
     assert request.body == b'{"instructions":"REDACTED","assistant_id":"asst_1"}'
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_a_base_url_with_a_path_replays_to_a_client_of_the_replay_server(
+    tmp_path: Path, upstream: tuple[str, Upstream]
+) -> None:
+    """Issue 15.1: recorded through a base URL under a path, the cassette keeps the path the
+    client asked of that base, so a client pointed at the replay server (or at an in-process
+    replay transport on any host) gets the same bytes; one pointed at the upstream's URL too."""
+    url, _ = upstream
+    path = tmp_path / "gateway.jsonl"
+    request = {"model": "gpt-5-mini", "messages": [{"role": "user", "content": "hi"}]}
+    transport = RecordingTransport(path, base_url=url + PREFIX)
+    with httpx2.Client(transport=transport) as http_client:  # type: ignore[arg-type]
+        ai = openai.OpenAI(base_url=url + PREFIX + "/v1", api_key="sk-1", http_client=http_client)
+        recorded = [chunk.to_json() for chunk in ai.chat.completions.create(**request, stream=True)]
+    (interaction,) = load_cassette(path).interactions
+    assert (interaction.request.url, interaction.request.client_path) == (url + PREFIX + CHAT, CHAT)
+    assert interaction.body == CHAT_BODY
+
+    def replay(base_url: str, http_client: httpx2.Client | None = None) -> tuple[list[str], bytes]:
+        ai = openai.OpenAI(base_url=base_url, api_key="sk-2", max_retries=0, http_client=http_client)
+        chunks = [chunk.to_json() for chunk in ai.chat.completions.create(**request, stream=True)]
+        with ai.chat.completions.with_streaming_response.create(**request, stream=True) as raw:
+            return chunks, b"".join(raw.iter_bytes())
+
+    with BackgroundServer(ReplayServer(path, instant=True)) as server:
+        assert replay(server.url + "/v1") == (recorded, CHAT_BODY)
+    in_process = httpx2.Client(transport=ReplayTransport(path, instant=True))  # type: ignore[arg-type]
+    assert replay("http://replay.invalid/v1", in_process) == (recorded, CHAT_BODY)
+    assert replay(url + PREFIX + "/v1", in_process) == (recorded, CHAT_BODY)

@@ -112,6 +112,9 @@ class RequestRecord(BaseModel):
     i: int = Field(ge=0)
     method: str
     url: Annotated[str, AfterValidator(_parsable_url)]
+    #: The path the client asked for, when it is not ``url``'s path: a recording proxy or a
+    #: transport with a ``base_url`` forwarded it under the upstream's base path.
+    client_path: str | None = None
     headers: Headers = []
     text: str | None = None
     b64: str | None = None
@@ -148,6 +151,10 @@ class EndRecord(BaseModel):
     t: float = Field(ge=0)
     outcome: Outcome
     detail: str | None = None
+    #: When the client (of a recording proxy) hung up, if it did before the body ended. A
+    #: fact about the client, not the stream: the proxy reads on to the upstream's end, and
+    #: replay ignores it.
+    client_left: float | None = Field(default=None, ge=0)
 
 
 Record = Annotated[
@@ -197,18 +204,31 @@ def _first_header(headers: Headers, name: str) -> str | None:
 
 
 class RecordedRequest(BaseModel):
-    """A request as recorded (after redaction)."""
+    """A request as recorded (after redaction).
+
+    ``url`` is where the request went (for a recording proxy: the upstream's full URL);
+    ``client_path`` the path the client asked for when that differs from ``url``'s path (a
+    proxy or a ``base_url`` in front of an upstream mounted under a path, such as
+    ``https://gateway.ai.cloudflare.com/v1/{account}/{gateway}/openai``). Replay answers
+    either.
+    """
 
     model_config = ConfigDict(frozen=True)
     method: str
     url: str
     headers: Headers = []
     body: bytes = b""
+    client_path: str | None = None
 
     @property
     def path(self) -> str:
         """The URL's path (``/v1/threads/runs``), without query."""
         return urlsplit(self.url).path or "/"
+
+    @property
+    def requested_path(self) -> str:
+        """The path the client asked for: ``client_path``, else ``path``."""
+        return self.client_path or self.path
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or None."""
@@ -245,6 +265,8 @@ class Interaction(BaseModel):
     outcome: Outcome = "interrupted"
     outcome_detail: str | None = None
     ended_at: float | None = None
+    #: When the client of a recording proxy hung up before the body ended (None: it did not).
+    client_left_at: float | None = None
 
     @property
     def body(self) -> bytes:
@@ -348,6 +370,11 @@ class Cassette(BaseModel):
                     ),
                     outcome=interaction.outcome,
                     detail=interaction.outcome_detail,
+                    client_left=(
+                        None
+                        if interaction.client_left_at is None
+                        else round(interaction.client_left_at, 6)
+                    ),
                 )
 
     def dumps(self) -> str:
@@ -378,6 +405,7 @@ def _request_record(index: int, request: RecordedRequest) -> RequestRecord:
         i=index,
         method=request.method,
         url=request.url,
+        client_path=request.client_path if request.client_path != request.path else None,
         headers=request.headers,
         text=text,
         b64=b64,
@@ -543,7 +571,11 @@ class _Loader:
             body = self._bytes(record.text, record.b64, number)
             interactions[record.i] = Interaction(
                 request=RecordedRequest(
-                    method=record.method, url=record.url, headers=record.headers, body=body
+                    method=record.method,
+                    url=record.url,
+                    headers=record.headers,
+                    body=body,
+                    client_path=record.client_path,
                 )
             )
             return
@@ -569,6 +601,7 @@ class _Loader:
             interaction.outcome = record.outcome
             interaction.outcome_detail = record.detail
             interaction.ended_at = record.t
+            interaction.client_left_at = record.client_left
 
     def _bytes(self, text: str | None, b64: str | None, number: int) -> bytes:
         try:
@@ -674,11 +707,23 @@ class CassetteWriter:
             text, b64 = _encode_bytes(data)
             self._write(ChunkRecord(i=index, t=round(t, 6), text=text, b64=b64))
 
-    def end(self, index: int, outcome: Outcome, *, t: float, detail: str | None = None) -> None:
-        """Record how the body of interaction ``index`` ended."""
+    def end(
+        self,
+        index: int,
+        outcome: Outcome,
+        *,
+        t: float,
+        detail: str | None = None,
+        client_left: float | None = None,
+    ) -> None:
+        """Record how the body of interaction ``index`` ended (``client_left``: when the
+        client hung up before that, if it did)."""
         if index in self._open:
             self._open.discard(index)
-            self._write(EndRecord(i=index, t=round(t, 6), outcome=outcome, detail=detail))
+            left = None if client_left is None else round(client_left, 6)
+            self._write(
+                EndRecord(i=index, t=round(t, 6), outcome=outcome, detail=detail, client_left=left)
+            )
 
     def close(self) -> None:
         """Close the file. Interactions still open stay without an end (``interrupted``)."""

@@ -515,6 +515,7 @@ class Redactor:
             url=self.redact_url(request.url),
             headers=self.redact_headers(request.headers),
             body=self.redact_body(request.body, request),
+            client_path=request.client_path,
         )
 
     # ---------------------------------------------------------------- whole cassettes

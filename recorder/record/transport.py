@@ -38,6 +38,7 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from types import ModuleType
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -60,10 +61,32 @@ def _headers(headers: Any) -> list[tuple[str, str]]:
     return [(key.decode(encoding), value.decode(encoding)) for key, value in headers.raw]
 
 
-def _recorded(request: Any, body: bytes) -> RecordedRequest:
+def _recorded(request: Any, body: bytes, base_url: str | None) -> RecordedRequest:
+    url = str(request.url)
     return RecordedRequest(
-        method=request.method, url=str(request.url), headers=_headers(request.headers), body=body
+        method=request.method,
+        url=url,
+        headers=_headers(request.headers),
+        body=body,
+        client_path=client_path(url, base_url),
     )
+
+
+def client_path(url: str, base_url: str | None) -> str | None:
+    """The path ``url`` asks of ``base_url`` (``/v1/responses`` of
+    ``http://gw/some/prefix/v1/responses`` on ``http://gw/some/prefix``); None when ``url``
+    is not under ``base_url`` or the base has no path."""
+    if base_url is None:
+        return None
+    base, target = urlsplit(base_url), urlsplit(url)
+    prefix = base.path.rstrip("/")
+    if not prefix or (base.scheme, base.netloc) != (target.scheme, target.netloc):
+        return None
+    if target.path == prefix:
+        return "/"
+    if target.path.startswith(prefix + "/"):
+        return target.path[len(prefix) :]
+    return None
 
 
 class _SyncRecordingStream:
@@ -198,8 +221,10 @@ class _RecordingBase:
         append: bool = False,
         durable: bool = False,
         drain_grace: float = 0.1,
+        base_url: str | None = None,
     ) -> None:
         self.drain_grace = drain_grace
+        self.base_url = base_url
         self.recorder = CassetteRecorder(
             cassette, redactor=redactor, profile=profile, append=append, durable=durable
         )
@@ -228,13 +253,16 @@ class RecordingTransport(_RecordingBase, httpx.BaseTransport):
     records every interaction to ``cassette`` (created at the first request; ``append=True``
     adds to an existing cassette). ``redactor`` defaults to ``Redactor.default()``;
     ``drain_grace`` is how long an early-closed body is still read (see the module docs);
-    ``durable=True`` fsyncs every record."""
+    ``durable=True`` fsyncs every record. ``base_url``: the upstream's base when it has a path
+    (a gateway such as ``https://gateway.ai.cloudflare.com/v1/ACCOUNT/GATEWAY/openai``): each
+    request under it also records the path it asks of that base, so the replay server (which
+    stands in for the base) answers a client pointed at it."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` through the wrapped transport, recording it as it streams."""
         package = self._prepare(request)
         transport = self._inner(package, sync=True)
-        recording = self.recorder.start(_recorded(request, request.read()))
+        recording = self.recorder.start(_recorded(request, request.read(), self.base_url))
         try:
             response = transport.handle_request(request)
         except BaseException as error:
@@ -258,7 +286,7 @@ class AsyncRecordingTransport(_RecordingBase, httpx.AsyncBaseTransport):
         """Send ``request`` through the wrapped transport, recording it as it streams."""
         package = self._prepare(request)
         transport = self._inner(package, sync=False)
-        recording = self.recorder.start(_recorded(request, await request.aread()))
+        recording = self.recorder.start(_recorded(request, await request.aread(), self.base_url))
         try:
             response = await transport.handle_async_request(request)
         except BaseException as error:

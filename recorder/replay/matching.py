@@ -83,7 +83,7 @@ class Matcher:
         reasons: list[str] = []
         for name in self.fields:
             mine, theirs = _value(name, recorded), _value(name, incoming)
-            if mine != theirs:
+            if not _equal(name, recorded, incoming):
                 kind, _, header = name.partition(":")
                 if kind == "header" and isinstance(theirs, str):
                     theirs = _REDACTOR.redact_headers([(header, theirs)])[0][1]
@@ -92,14 +92,24 @@ class Matcher:
 
     def matches(self, recorded: RecordedRequest, incoming: RecordedRequest) -> bool:
         """True when every field is equal."""
-        return all(_value(n, recorded) == _value(n, incoming) for n in self.fields)
+        return all(_equal(n, recorded, incoming) for n in self.fields)
+
+
+def _equal(name: str, recorded: RecordedRequest, incoming: RecordedRequest) -> bool:
+    if name == "path":
+        # A proxy (or a transport with a base_url) in front of an upstream under a path
+        # records both what the client asked (``/v1/responses``) and where it went
+        # (``/some/prefix/v1/responses``): a client pointed at the replay server asks the
+        # first, one pointed at the upstream's URL the second.
+        return incoming.requested_path in (recorded.requested_path, recorded.path)
+    return bool(_value(name, recorded) == _value(name, incoming))
 
 
 def _value(name: str, request: RecordedRequest) -> Any:
     if name == "method":
         return request.method.upper()
     if name == "path":
-        return request.path
+        return request.requested_path
     if name == "query":
         return sorted(parse_qsl(urlsplit(request.url).query, keep_blank_values=True))
     kind, _, key = name.partition(":")
@@ -259,7 +269,9 @@ class InteractionQueue:
         for position, entry in enumerate(self._entries):
             recorded = entry.interaction.request
             reasons = self.matcher.mismatches(recorded, request)
-            similarity = difflib.SequenceMatcher(None, recorded.path, request.path).ratio()
+            similarity = difflib.SequenceMatcher(
+                None, recorded.requested_path, request.requested_path
+            ).ratio()
             candidate = Candidate(entry.source, entry.index, recorded.method, recorded.url, reasons)
             scored.append((len(reasons), -similarity, position, candidate))
         scored.sort(key=lambda item: item[:3])

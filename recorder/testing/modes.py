@@ -135,7 +135,13 @@ class CassetteSession:
         if self.recording:
             # append=True: keep what new_episodes replays, and what another recorder of
             # this test wrote; the target of mode all starts empty.
-            recorder = RecordingTransport(self.target, upstream, profile=self.profile, append=True)
+            recorder = RecordingTransport(
+                self.target,
+                upstream,
+                profile=self.profile,
+                append=True,
+                base_url=self.upstream,
+            )
             transport = recorder
             if self.replaying:
                 transport = EpisodeTransport(
@@ -155,7 +161,7 @@ class CassetteSession:
         transport: httpx.AsyncBaseTransport
         if self.recording:
             recorder = AsyncRecordingTransport(
-                self.target, upstream, profile=self.profile, append=True
+                self.target, upstream, profile=self.profile, append=True, base_url=self.upstream
             )
             transport = recorder
             if self.replaying:
