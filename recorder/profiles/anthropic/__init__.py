@@ -1,0 +1,1 @@
+"""The ``anthropic`` profile: Anthropic Messages streams (``POST /v1/messages``)."""
