@@ -237,6 +237,43 @@ def test_openai_library_records_and_replays_through_the_base_url(
     pytester.runpytest("-W", "ignore::DeprecationWarning").assert_outcomes(passed=1)
 
 
+GATEWAY_TEST = """
+import httpx
+import openai
+import pytest
+
+@pytest.mark.sse_cassette("gateway", upstream="{upstream}")
+def test_chat(sse_base_url, sse_client):
+    request = {{"model": "m", "messages": [{{"role": "user", "content": "hi"}}]}}
+    client = openai.OpenAI(base_url=sse_base_url + "/v1", api_key="sk-test", max_retries=0)
+    with client.chat.completions.with_streaming_response.create(**request, stream=True) as raw:
+        assert b"".join(raw.iter_bytes()) == {body!r}
+    # the in-process client (base URL: the upstream, path included) replays the same bytes
+    assert sse_client.post("/v1/chat/completions", json=request).content == {body!r}
+"""
+
+
+def test_an_upstream_under_a_path_records_and_replays(pytester: pytest.Pytester) -> None:
+    """Issue 15.1: ``upstream=`` with a base path (a gateway) records through the proxy and
+    the transport, and both replay (the proxy's cassette used to answer 404 in replay)."""
+    from tests.upstream import Script, Upstream, split_events
+
+    body = load_cassette(RUN).interactions[0].body
+    prefix = "/gateway/acct/openai"
+    app = Upstream({("POST", prefix + "/v1/chat/completions"): Script(split_events(body), gap=0)})
+    with app.serve() as server:
+        module = GATEWAY_TEST.format(upstream=server.url + prefix, body=body)
+        pytester.makepyfile(test_module=module)
+        pytester.runpytest(
+            "--sse-record-mode=once", "-W", "ignore::DeprecationWarning"
+        ).assert_outcomes(passed=1)
+    cassette = load_cassette(pytester.path / "fixtures" / "cassettes" / "gateway.jsonl")
+    requests = [interaction.request for interaction in cassette.interactions]
+    assert [r.client_path for r in requests] == ["/v1/chat/completions"] * 2
+    assert [r.path for r in requests] == [prefix + "/v1/chat/completions"] * 2
+    pytester.runpytest("-W", "ignore::DeprecationWarning").assert_outcomes(passed=1)
+
+
 def test_recording_through_the_base_url_needs_an_upstream(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_module="def test_run(sse_base_url): pass")
     result = pytester.runpytest("--sse-record-mode=once")

@@ -18,16 +18,24 @@ import pytest
 
 from recorder.cassette import Cassette, Interaction, load_cassette
 from recorder.cli import main
-from recorder.errors import CassetteFormatError
 from recorder.net.serving import BackgroundServer
 from recorder.record.proxy import SERVER_OPTIONS, RecordingProxy, cassette_name
 from recorder.record.redaction import Redactor
-from tests.conftest import CASSETTES, REPO
-from tests.upstream import Script, Upstream, module_upstream, reset_server
+from recorder.replay.plan import plan
+from recorder.replay.server import ReplayServer
+from tests.conftest import CASSETTES, REPO, shared_path
+from tests.upstream import Script, Upstream, module_upstream, reset_server, split_events
 
 RUN = CASSETTES / "real" / "dotnet-streaming-run.jsonl"
 RUNS = "/v1/threads/thread_abc123DEF456/runs"
 GZIPPED = gzip.compress(b'{"object": "list", "data": []}')
+#: An upstream mounted under a path, as behind Cloudflare AI Gateway or a LiteLLM prefix.
+PREFIX = "/some/prefix"
+CHAT = "/v1/chat/completions"
+CHAT_BODY = shared_path(
+    "real-streams", "chat", "fantasy-TestAzureCommon-azure-gpt-5-mini-simple-streaming.sse"
+).read_bytes()
+EVENTS = [f"data: {n}\n\n".encode() for n in range(8)]
 
 SCRIPTS = {
     ("POST", RUNS): Script.from_cassette(RUN, gap=0.005),
@@ -38,6 +46,11 @@ SCRIPTS = {
     ),
     ("GET", "/hang-up"): Script([b"data: 1\n\n", b"data: 2\n\n"], end="hang-up"),
     ("GET", "/hold"): Script([b"data: 1\n\n"], end="hold"),
+    ("POST", PREFIX + CHAT): Script(split_events(CHAT_BODY), gap=0.002),
+    # waits for ``upstream.gate`` after its first chunk (the client has left by then)
+    ("GET", "/gated"): Script([b"data: 1\n\n", b"data: 2\n\n"], gate_after=1),
+    ("GET", "/gated-long"): Script([b"data: 1\n\n", *[b"x" * 1000] * 8], gate_after=1, gap=0),
+    ("GET", "/events"): Script(EVENTS, gap=0.02),
 }
 
 
@@ -54,30 +67,13 @@ def only(directory: Path) -> tuple[str, Interaction]:
     return name, interaction
 
 
-def wait_for_cassette(directory: Path, timeout: float = 10.0) -> Path:
-    """Poll (with a deadline) until the proxy has claimed its one cassette file: it does so in
-    a worker thread once the first chunk is forwarded, so possibly after the client hung up."""
-    deadline = time.monotonic() + timeout
-    while not (names := os.listdir(directory)) and time.monotonic() < deadline:
-        time.sleep(0.005)
-    (name,) = names
-    return directory / name
-
-
 def wait_for_end(path: Path, timeout: float = 10.0) -> Interaction:
     """Poll (with a deadline) until the proxy has written the interaction's end."""
     deadline = time.monotonic() + timeout
     while True:
-        try:
-            interaction = load_cassette(path).interactions[0]
-        except (CassetteFormatError, IndexError):
-            # The proxy opens the cassette after forwarding the first chunk: it may still be
-            # empty, or hold only its header.
-            if time.monotonic() > deadline:
-                raise
-        else:
-            if interaction.outcome != "interrupted" or time.monotonic() > deadline:
-                return interaction
+        interaction = load_cassette(path).interactions[0]
+        if interaction.outcome != "interrupted" or time.monotonic() > deadline:
+            return interaction
         time.sleep(0.005)
 
 
@@ -181,16 +177,103 @@ def test_header_bytes_beyond_ascii_pass_through(
     assert interaction.request.header("x-title") == title.decode("latin-1")
 
 
-def test_client_disconnect_cancels_upstream(tmp_path: Path, upstream: tuple[str, Upstream]) -> None:
+def test_client_leaving_a_stream_that_never_ends(
+    tmp_path: Path, upstream: tuple[str, Upstream]
+) -> None:
+    """The upstream is read on after the client leaves, but only for ``drain_timeout``."""
     url, app = upstream
     app.disconnected.clear()
-    with serve_proxy(url, tmp_path) as proxy:
+    with serve_proxy(url, tmp_path, drain_timeout=0.2) as proxy:
         with httpx.Client() as client, client.stream("GET", proxy.url + "/hold") as response:
             assert next(response.iter_raw()) == b"data: 1\n\n"
-        assert app.disconnected.wait(10), "the upstream request was not cancelled"
-        interaction = wait_for_end(wait_for_cassette(tmp_path))
+        assert app.disconnected.wait(10), "the upstream request was not closed"
+        (name,) = os.listdir(tmp_path)
+        interaction = wait_for_end(tmp_path / name)
     assert interaction.outcome == "client-disconnected"
+    assert interaction.outcome_detail is not None and "within 0.2 s" in interaction.outcome_detail
+    assert interaction.client_left_at is not None
     assert interaction.body == b"data: 1\n\n"
+
+
+def test_client_leaving_before_the_upstream_ends_records_the_whole_stream(
+    tmp_path: Path, upstream: tuple[str, Upstream]
+) -> None:
+    """Issue 14.1: the client's departure is a fact apart; the stream ends as the upstream
+    ended it, and replay ends it normally."""
+    url, app = upstream
+    app.gate.clear()
+    with serve_proxy(url, tmp_path) as proxy:
+        with httpx.Client() as client, client.stream("GET", proxy.url + "/gated") as response:
+            assert next(response.iter_raw()) == b"data: 1\n\n"
+        (name,) = os.listdir(tmp_path)
+        time.sleep(0.2)  # not a readiness wait: lets the proxy see the client go before the end
+        app.gate.set()
+        interaction = wait_for_end(tmp_path / name)
+    assert interaction.outcome == "complete"
+    assert interaction.body == b"data: 1\n\ndata: 2\n\n"
+    assert interaction.client_left_at is not None
+    assert interaction.ended_at is not None and interaction.client_left_at <= interaction.ended_at
+    assert plan(interaction).ending == "complete"
+
+
+def test_client_leaving_a_stream_that_goes_on_too_long(
+    tmp_path: Path, upstream: tuple[str, Upstream]
+) -> None:
+    url, app = upstream
+    app.gate.clear()
+    with serve_proxy(url, tmp_path, drain_limit=2500) as proxy:
+        with httpx.Client() as client, client.stream("GET", proxy.url + "/gated-long") as response:
+            assert next(response.iter_raw()) == b"data: 1\n\n"
+        (name,) = os.listdir(tmp_path)
+        time.sleep(0.2)  # not a readiness wait: lets the proxy see the client go before the end
+        app.gate.set()
+        interaction = wait_for_end(tmp_path / name)
+    assert interaction.outcome == "client-disconnected"
+    assert interaction.outcome_detail is not None and "2500 bytes" in interaction.outcome_detail
+    assert 2500 < len(interaction.body) < 9000
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_openai_through_a_gateway_path_records_complete_and_replays_byte_for_byte(
+    tmp_path: Path, upstream: tuple[str, Upstream]
+) -> None:
+    """Issues 15.1 and 14.1: the official library through the proxy to an upstream under a
+    path (it hangs up right after ``[DONE]``); every cassette ends ``complete`` and keeps
+    both paths; the replay server answers the same client with the same bytes."""
+    import openai
+
+    url, _ = upstream
+    runs = 5
+    request = {"model": "gpt-5-mini", "messages": [{"role": "user", "content": "hi"}]}
+    with serve_proxy(url + PREFIX, tmp_path) as proxy:
+        ai = openai.OpenAI(base_url=proxy.url + "/v1", api_key="sk-test-key-1", max_retries=0)
+        recorded = [
+            [chunk.to_json() for chunk in ai.chat.completions.create(**request, stream=True)]
+            for _ in range(runs)
+        ]
+        for name in os.listdir(tmp_path):
+            wait_for_end(tmp_path / name)
+    cassettes = [load_cassette(tmp_path / name) for name in sorted(os.listdir(tmp_path))]
+    assert len(cassettes) == runs
+    for cassette in cassettes:
+        (interaction,) = cassette.interactions
+        assert interaction.outcome == "complete", interaction.outcome_detail
+        assert interaction.body == CHAT_BODY
+        assert interaction.request.url == url + PREFIX + CHAT
+        assert interaction.request.client_path == CHAT
+    with BackgroundServer(ReplayServer(tmp_path, instant=True)) as server:
+        ai = openai.OpenAI(base_url=server.url + "/v1", api_key="sk-other", max_retries=0)
+        replayed = [chunk.to_json() for chunk in ai.chat.completions.create(**request, stream=True)]
+        with ai.chat.completions.with_streaming_response.create(**request, stream=True) as raw:
+            body = b"".join(raw.iter_bytes())
+    assert replayed == recorded[0]
+    assert body == CHAT_BODY
+    # An old cassette (no client_path) of the same upstream still replays to the upstream path.
+    old = cassettes[0].interactions[0]
+    old.request = old.request.model_copy(update={"client_path": None})
+    with BackgroundServer(ReplayServer(cassettes[0], instant=True)) as server:
+        response = httpx.post(server.url + PREFIX + CHAT, json=request)
+    assert response.content == CHAT_BODY
 
 
 def test_upstream_hang_up_reaches_the_client(
@@ -342,6 +425,59 @@ def test_proxy_command(tmp_path: Path, upstream: tuple[str, Upstream]) -> None:
     assert name == "0001-POST-threads-runs.jsonl"
     assert interaction.request.header("x-tenant") == "REDACTED"
     assert Cassette.load(tmp_path / "out" / name).interactions[0].outcome == "complete"
+
+
+def test_a_killed_proxy_has_recorded_what_the_client_received(
+    tmp_path: Path, upstream: tuple[str, Upstream]
+) -> None:
+    """Issue 14.2: each chunk is on disk before it is forwarded, and the cassette exists
+    before the client's first byte: SIGKILL right after the client got event N, then N is
+    in the cassette."""
+    url, _ = upstream
+    for kill_after in range(4):
+        out = tmp_path / f"kill-{kill_after}"
+        command = [sys.executable, "-m", "recorder", "proxy", "--upstream", url, "-o", str(out)]
+        process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
+        try:
+            assert process.stdout is not None
+            proxy_url = process.stdout.readline().strip()
+            with httpx.Client() as client, client.stream("GET", proxy_url + "/events") as response:
+                assert len(os.listdir(out)) == 1  # the cassette exists before the first byte
+                chunks = response.iter_raw()
+                received = [next(chunks) for _ in range(kill_after + 1)]
+                process.kill()
+        finally:
+            process.kill()
+            process.wait(10)
+        assert received == EVENTS[: kill_after + 1]
+        (name,) = os.listdir(out)
+        kept = load_cassette(out / name).interactions[0].body
+        assert kept.startswith(b"".join(received)), (kill_after, kept)
+
+
+@pytest.mark.parametrize("case", ["file-as-parent", "symlink-loop", "no-permission"])
+def test_proxy_refuses_to_start_without_its_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    """Issue 14.3: an output directory that cannot be made is one line and exit 2, before
+    serving (it was found only at the first request, answered with a cut-off 200)."""
+    if case == "file-as-parent":
+        (tmp_path / "file").write_text("x")
+        output = tmp_path / "file" / "cassettes"
+    elif case == "symlink-loop":
+        (tmp_path / "loop").symlink_to(tmp_path / "loop")
+        output = tmp_path / "loop"
+    elif os.geteuid() == 0:  # root writes anywhere a permission bit forbids: not in /sys
+        output = Path("/sys/sse-recorder-test")
+        if not Path("/sys").is_dir():
+            pytest.skip("needs /sys (running as root: permission bits do not stop it)")
+    else:
+        (tmp_path / "locked").mkdir(mode=0o500)
+        output = tmp_path / "locked" / "cassettes"
+    assert main(["proxy", "--upstream", "http://127.0.0.1:9", "-o", str(output)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(output) in err, err
+    assert "Traceback" not in err
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,9 @@ from httpx_sse import connect_sse
 from openai import AssistantEventHandler
 
 from recorder.cassette import Cassette, load_cassette
+from recorder.net.serving import BackgroundServer
 from recorder.record.redaction import Redactor
 from recorder.record.transport import AsyncRecordingTransport, RecordingTransport
-from recorder.net.serving import BackgroundServer
 from recorder.replay.server import ReplayServer
 from recorder.replay.transport import ReplayTransport
 from recorder.wire.sse import parse_bytes
@@ -377,7 +377,9 @@ def test_a_base_url_with_a_path_replays_to_a_client_of_the_replay_server(
     assert interaction.body == CHAT_BODY
 
     def replay(base_url: str, http_client: httpx2.Client | None = None) -> tuple[list[str], bytes]:
-        ai = openai.OpenAI(base_url=base_url, api_key="sk-2", max_retries=0, http_client=http_client)
+        ai = openai.OpenAI(
+            base_url=base_url, api_key="sk-2", max_retries=0, http_client=http_client
+        )
         chunks = [chunk.to_json() for chunk in ai.chat.completions.create(**request, stream=True)]
         with ai.chat.completions.with_streaming_response.create(**request, stream=True) as raw:
             return chunks, b"".join(raw.iter_bytes())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from recorder.commands._options import add_redaction_options, redactor_from
 from recorder.commands.record import check_timeout
@@ -45,7 +44,12 @@ def run(args: argparse.Namespace) -> int:
     from urllib.parse import urlsplit
 
     from recorder.net.serving import serve_forever
-    from recorder.record.proxy import SERVER_OPTIONS, RecordingProxy, stderr_log
+    from recorder.record.proxy import (
+        SERVER_OPTIONS,
+        RecordingProxy,
+        prepare_directory,
+        stderr_log,
+    )
 
     upstream = urlsplit(args.upstream)
     if upstream.scheme not in ("http", "https") or not upstream.netloc:
@@ -53,9 +57,9 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0..65535, got {args.port}")
     check_timeout(args.timeout)
-    if Path(args.output).exists() and not Path(args.output).is_dir():
-        # Checked now: the directory is only created at the first request, inside the server.
-        raise UsageError(f"-o {args.output} is not a directory")
+    # Created now: a proxy that cannot record must not start (every request would get a
+    # cut-off answer and nothing would be recorded).
+    prepare_directory(args.output)
     proxy = RecordingProxy(
         args.upstream,
         args.output,

@@ -40,13 +40,26 @@ from typing import Any
 import httpx
 
 from recorder.cassette import RecordedRequest
-from recorder.net.asgi import HOP_BY_HOP, Receive, Scope, Send, read_body, request_from_scope
+from recorder.errors import UsageError
+from recorder.net.asgi import (
+    HOP_BY_HOP,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    read_body,
+    request_from_scope,
+)
 from recorder.record.recorder import CassetteRecorder, InteractionRecording, outcome_of
 from recorder.record.redaction import Redactor
 
-__all__ = ["SERVER_OPTIONS", "RecordingProxy", "cassette_name"]
+__all__ = ["SERVER_OPTIONS", "RecordingProxy", "cassette_name", "prepare_directory"]
 
 SERVER_OPTIONS: dict[str, Any] = {"server_header": False, "date_header": False}
+#: After the client hangs up, the upstream is read on to its end for at most this many
+#: seconds and bytes (then closed, and the interaction ends ``client-disconnected``).
+DRAIN_TIMEOUT = 10.0
+DRAIN_LIMIT = 16 * 1024 * 1024
 
 _NOT_FORWARDED = HOP_BY_HOP | {"host", "content-length", "accept-encoding", "expect"}
 _ID_SEGMENT = re.compile(r"[A-Za-z]+_[A-Za-z0-9]{12,}|.*\d.*")
@@ -62,6 +75,23 @@ def cassette_name(number: int, method: str, path: str) -> str:
     ]
     endpoint = "-".join(segments)[:80] or "root"
     return f"{number:04d}-{method.upper()}-{endpoint}.jsonl"
+
+
+def prepare_directory(directory: str | os.PathLike[str]) -> Path:
+    """Create the cassettes' directory (and its parents) and check that files can be made in
+    it; ``UsageError`` (one line) when not: a file in the way, a symbolic link in a loop, no
+    permission."""
+    path = Path(directory)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        why = "a symbolic link that loops or leads nowhere" if path.is_symlink() else "a file"
+        raise UsageError(f"-o {directory} is not a directory ({why})") from None
+    except OSError as error:
+        raise UsageError(f"-o {directory}: cannot create the directory: {error.strerror}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"-o {directory}: no permission to create files there")
+    return path
 
 
 def _dropping(headers: list[tuple[str, str]], names: frozenset[str]) -> list[tuple[str, str]]:
@@ -87,8 +117,12 @@ class RecordingProxy:
         timeout: float | None = None,
         durable: bool = False,
         log: Callable[[str], None] | None = None,
+        drain_timeout: float = DRAIN_TIMEOUT,
+        drain_limit: int = DRAIN_LIMIT,
     ) -> None:
         self.upstream = upstream.rstrip("/")
+        self.drain_timeout = drain_timeout
+        self.drain_limit = drain_limit
         self.directory = Path(directory)
         self.redactor = redactor if redactor is not None else Redactor.default()
         self.profile = profile
@@ -146,38 +180,54 @@ class RecordingProxy:
             return
         received = request_from_scope(scope, body, base=self.upstream)
         headers = [*_dropping(received.headers, _NOT_FORWARDED), ("accept-encoding", "identity")]
-        request = received.model_copy(update={"headers": headers})
-        # The upstream request goes first and the client gets its first byte before the
-        # cassette file is created (file creation and the first records are the slowest
-        # step, and a worker thread doing them meanwhile competes for the GIL). Times count
-        # from ``started``, so the record is as exact as if it had been opened at once.
+        # What the client asked (its path) and where it went (the upstream's full URL): replay
+        # answers a client pointed at the replay server as it answered one pointed here.
+        asked = (scope.get("raw_path") or scope["path"].encode("utf-8")).decode("latin-1")
+        request = received.model_copy(update={"headers": headers, "client_path": asked})
         started = time.perf_counter()
-        loop = asyncio.get_running_loop()
-        lazy = _LazyRecording(
-            lambda: loop.run_in_executor(
-                None, self._open, scope["method"], scope["path"], request, started
-            )
-        )
-        forward = asyncio.ensure_future(self._forward(request, lazy, send))
+        # The cassette exists, with its request, before anything is forwarded, and every
+        # record below is written before the client is sent what it records (issue 14.2):
+        # a kill at any moment loses nothing the client has seen.
+        recorder, recording = self._open(scope["method"], scope["path"], request, started)
+        client = _Client(send)
+        forward = asyncio.ensure_future(self._forward(request, recording, client))
         watch = asyncio.ensure_future(_disconnected(receive))
         try:
             await asyncio.wait({forward, watch}, return_when=asyncio.FIRST_COMPLETED)
             if not forward.done():
-                forward.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await forward
-                recording = await lazy.open()  # also records what was forwarded meanwhile
-                recording.end("client-disconnected", "the client closed the connection")
+                # The client hung up before the body ended (the openai library does so right
+                # after `data: [DONE]`, often before the upstream's end arrives). Read on to
+                # the upstream's end, within bounds, so the cassette says how the stream
+                # ended; the departure is noted apart (``client_left``), and replay ignores it.
+                if not recording.ended:  # (else the body had ended: uvicorn says "gone" then)
+                    client.leave(recording.now())
+                try:
+                    await asyncio.wait_for(asyncio.shield(forward), self.drain_timeout)
+                except TimeoutError:
+                    forward.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await forward
+                    recording.end(
+                        "client-disconnected",
+                        f"the client hung up and the upstream did not end within "
+                        f"{self.drain_timeout:g} s after",
+                        client_left=client.left_at,
+                    )
             else:
                 watch.cancel()
                 forward.result()
         finally:
-            recording = await lazy.open()
-            lazy.close()
+            watch.cancel()
+            if not forward.done():  # this task was cancelled (the server is stopping)
+                forward.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await forward
+            recorder.close()
         if self.log is not None:
+            left = "" if client.left_at is None else " (the client left early)"
             self.log(
-                f"{scope['method']} {scope['path']} -> {recording.outcome}, "
-                f"{recording.chunk_count} chunks, {recording.size} bytes: {lazy.path}"
+                f"{scope['method']} {scope['path']} -> {recording.outcome}{left}, "
+                f"{recording.chunk_count} chunks, {recording.size} bytes: {recorder.path}"
             )
 
     def _open(
@@ -190,55 +240,68 @@ class RecordingProxy:
         )
         return recorder, recorder.start(request, started)
 
-    async def _forward(self, request: RecordedRequest, lazy: _LazyRecording, send: Send) -> None:
-        client = self._client()
+    async def _forward(
+        self, request: RecordedRequest, recording: InteractionRecording, client: _Client
+    ) -> None:
+        upstream = self._client()
         # As bytes: httpx encodes str header values as ASCII, and a client may send any byte
         # HTTP allows (obs-text); the scope's latin-1 decoding gives them back exactly.
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in request.headers]
-        outgoing = client.build_request(
+        outgoing = upstream.build_request(
             request.method, request.url, headers=headers, content=request.body
         )
         try:
-            response = await client.send(outgoing, stream=True)
+            response = await upstream.send(outgoing, stream=True)
         except Exception as error:  # any failure to get an answer is the upstream's: a 502
             outcome, detail = outcome_of(error)
-            (await lazy.open()).end(outcome, detail)
+            recording.end(outcome, detail, client_left=client.left_at)
             status = 504 if outcome == "timeout" else 502
             message = f"sse-recorder proxy: upstream failed: {detail}\n".encode()
-            await send(
+            await client.send(
                 {
                     "type": "http.response.start",
                     "status": status,
                     "headers": [(b"content-type", b"text/plain; charset=utf-8")],
                 }
             )
-            await send({"type": "http.response.body", "body": message})
+            await client.send({"type": "http.response.body", "body": message})
             return
         try:
-            headers_at = time.perf_counter()
             upstream_headers = [
                 (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw
             ]
+            recording.response(response.status_code, upstream_headers)
             forwarded = _dropping(upstream_headers, HOP_BY_HOP)
-            await send(
+            await client.send(
                 {
                     "type": "http.response.start",
                     "status": response.status_code,
                     "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in forwarded],
                 }
             )
-            lazy.response = (response.status_code, upstream_headers, headers_at)
+            drained = 0
             try:
                 async for chunk in response.aiter_raw():
-                    arrived = time.perf_counter()
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                    lazy.pending.append((chunk, arrived))
-                    await lazy.open()  # after the first chunk is out: opens the cassette once
+                    recording.chunk(chunk)  # on disk before the client has it
+                    if client.left_at is None:
+                        await client.send(
+                            {"type": "http.response.body", "body": chunk, "more_body": True}
+                        )
+                        continue
+                    drained += len(chunk)
+                    if drained > self.drain_limit:
+                        recording.end(
+                            "client-disconnected",
+                            f"the client hung up and the upstream sent more than "
+                            f"{self.drain_limit} bytes after",
+                            client_left=client.left_at,
+                        )
+                        return
             except Exception as error:  # the upstream failed mid-body
-                (await lazy.open()).fail(error)
+                recording.fail(error, client_left=client.left_at)
                 return  # uvicorn closes the client's connection: the body stays unfinished
-            (await lazy.open()).end("complete")
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            recording.end("complete", client_left=client.left_at)
+            await client.send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             await response.aclose()
 
@@ -259,45 +322,21 @@ class RecordingProxy:
             await client.aclose()
 
 
-Opened = tuple[CassetteRecorder, InteractionRecording]
+class _Client:
+    """The proxy's client: ``send`` to it until it has left (``left_at``: when, in seconds
+    since the request started)."""
 
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.left_at: float | None = None
 
-class _LazyRecording:
-    """One interaction's recording, opened on first need (after the client has its first
-    byte). What was forwarded before it opened waits in ``response`` and ``pending`` and is
-    written, with its real arrival times, as soon as it is open, even if the forwarding
-    task was cancelled meanwhile (a client hanging up)."""
+    def leave(self, t: float) -> None:
+        if self.left_at is None:
+            self.left_at = t
 
-    def __init__(self, start: Callable[[], asyncio.Future[Opened]]) -> None:
-        self._start = start
-        self._future: asyncio.Future[Opened] | None = None
-        self._recorder: CassetteRecorder | None = None
-        #: status, headers, and ``time.perf_counter()`` when they arrived
-        self.response: tuple[int, list[tuple[str, str]], float] | None = None
-        #: chunks forwarded but not yet written, with ``time.perf_counter()`` arrival times
-        self.pending: list[tuple[bytes, float]] = []
-
-    async def open(self) -> InteractionRecording:
-        """The open recording, with everything forwarded so far written to it."""
-        if self._future is None:
-            self._future = self._start()
-        self._recorder, recording = await asyncio.shield(self._future)
-        if self.response is not None:
-            status, headers, arrived = self.response
-            recording.response(status, headers, arrived - recording.started)
-            self.response = None
-        for chunk, arrived in self.pending:
-            recording.chunk(chunk, arrived - recording.started)
-        self.pending.clear()
-        return recording
-
-    @property
-    def path(self) -> str:
-        return str(self._recorder.path) if self._recorder is not None else "(not opened)"
-
-    def close(self) -> None:
-        if self._recorder is not None:
-            self._recorder.close()
+    async def send(self, message: Message) -> None:
+        if self.left_at is None:
+            await self._send(message)
 
 
 async def _disconnected(receive: Receive) -> None:

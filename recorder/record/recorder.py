@@ -116,9 +116,16 @@ class CassetteRecorder:
             for t, data in chunks:
                 writer.chunk(index, data, t=t)
 
-    def _write_end(self, index: int, outcome: Outcome, t: float, detail: str | None) -> None:
+    def _write_end(
+        self,
+        index: int,
+        outcome: Outcome,
+        t: float,
+        detail: str | None,
+        client_left: float | None = None,
+    ) -> None:
         with self._lock:
-            self._open().end(index, outcome, t=t, detail=detail)
+            self._open().end(index, outcome, t=t, detail=detail, client_left=client_left)
 
     def close(self) -> None:
         """Close the file (interactions still open stay ``interrupted``)."""
@@ -187,9 +194,16 @@ class InteractionRecording:
             if ready:
                 self.owner._write_chunks(self.index, ready)
 
-    def end(self, outcome: Outcome = "complete", detail: str | None = None) -> None:
+    def end(
+        self,
+        outcome: Outcome = "complete",
+        detail: str | None = None,
+        *,
+        client_left: float | None = None,
+    ) -> None:
         """The body ended; only the first call counts. ``detail`` is redacted like the body
-        (an error message may quote a secret: h11 quotes a refused header's value)."""
+        (an error message may quote a secret: h11 quotes a refused header's value);
+        ``client_left``: when the client hung up before that (seconds), if it did."""
         with self._lock:
             if self.ended:
                 return
@@ -201,10 +215,10 @@ class InteractionRecording:
                 )
             self.detail = detail
             self.owner._write_chunks(self.index, self._chunks.flush())
-            self.owner._write_end(self.index, outcome, t, detail)
+            self.owner._write_end(self.index, outcome, t, detail, client_left)
 
-    def fail(self, error: BaseException) -> Outcome:
+    def fail(self, error: BaseException, *, client_left: float | None = None) -> Outcome:
         """The body ended with ``error``: record the outcome it means and return it."""
         outcome, detail = outcome_of(error)
-        self.end(outcome, detail)
+        self.end(outcome, detail, client_left=client_left)
         return outcome
