@@ -62,7 +62,8 @@ FORMAT_VERSION = 1
 #: How an interaction's body ended.
 #: complete: the peer ended the body normally; upstream-closed: the connection closed before the
 #: announced end (or mid-event); upstream-reset / timeout / error: transport failures;
-#: client-disconnected: the client (of the proxy) hung up; interrupted: the recorder itself
+#: client-disconnected: the client hung up and the rest of the body was not read (a transport
+#: caller closing early; a proxy past its bounds for reading on); interrupted: the recorder itself
 #: stopped before it could write an end record (a crash or kill).
 Outcome = Literal[
     "complete",

@@ -61,6 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from recorder.net.limits import BoundedHttpProtocol
     from recorder.net.serving import serve_forever
     from recorder.replay.server import ReplayServer
 
@@ -89,5 +90,7 @@ def run(args: argparse.Namespace) -> int:
         announce=announce,
         server_header=False,
         date_header=False,
+        # Headers bounded in size and in time (a half-sent request is closed), bodies by the app.
+        http=BoundedHttpProtocol,
     )
     return 0

@@ -2,9 +2,9 @@
 
 ``RecordingProxy(upstream, directory)`` is a plain ASGI app (run it with
 ``recorder.net.serving``; ``sse-recorder proxy`` does). Every request is forwarded to
-``upstream`` + its path and query; every response chunk goes back to the client the moment it
-arrives (no buffering; asyncio sockets have Nagle off) and is recorded, redacted, with its
-arrival time, to its own cassette in ``directory``: ``0001-POST-threads-runs.jsonl``
+``upstream`` + its path and query; every response chunk is recorded, redacted, with its
+arrival time, and goes back to the client at once (no buffering; asyncio sockets have Nagle
+off), each interaction to its own cassette in ``directory``: ``0001-POST-threads-runs.jsonl``
 (order, method, endpoint without version and ids). Numbers continue after the highest one in
 the directory and each name is claimed with an exclusive create: nothing is ever overwritten.
 
@@ -13,8 +13,18 @@ the directory and each name is claimed with an exclusive create: nothing is ever
 - ``Accept-Encoding: identity`` is asked of the upstream, so the recorded chunks are the event
   bytes themselves. Bytes are forwarded raw: if the upstream compresses anyway, the client gets
   (and the cassette keeps) exactly those bytes with their ``content-encoding``.
-- The client goes away mid-body: the upstream request is closed at once (the upstream sees
-  the connection drop) and the interaction ends ``client-disconnected``.
+- Each record is written before the client is sent what it records (the cassette file, its
+  header and the request before the upstream is even asked): a proxy killed at any moment has
+  on disk every byte its client received (but for a chunk that ends inside a line while body
+  redaction holds it until the line ends, ``recorder.record.redaction``).
+- The client goes away mid-body (the ``openai`` library hangs up right after ``[DONE]``,
+  often before the upstream's end arrives): the upstream is read on to its end, for at most
+  ``drain_timeout`` seconds and ``drain_limit`` bytes, so the cassette says how the stream
+  ended; the departure is the end record's ``client_left``, which replay ignores. Past a
+  bound the upstream request is closed and the interaction ends ``client-disconnected``.
+- The request record keeps both the path the client asked (``client_path``) and the
+  upstream's full URL (``url``), so an upstream under a path (a gateway) replays to a client
+  pointed at the replay server.
 - The upstream fails before answering: the client gets a ``502`` (``504`` on a timeout) and
   the interaction ends ``error``/``timeout`` without a response. It fails mid-body: what
   arrived is kept, the outcome recorded, and the client's connection is closed unfinished so

@@ -17,8 +17,9 @@ import asyncio
 import logging
 import time
 
-from recorder.net.asgi import Receive, Scope, read_body, request_from_scope
+from recorder.net.asgi import Receive, Scope, request_from_scope
 from recorder.net.asgi import Send as SendMessage
+from recorder.net.limits import MAX_BODY_BYTES, BodyTooLarge, read_limited_body, refuse_body
 from recorder.replay.faults import FaultSpec
 from recorder.replay.matching import Matcher
 from recorder.replay.plan import CassetteSource, Replayer, ReplayPlan
@@ -47,7 +48,8 @@ class ReplayServer:
 
     ``speed`` scales recorded timing (2.0: twice as fast), ``instant`` drops it; ``faults`` is
     a fault spec (``recorder.replay.faults``); ``matcher`` a match spec
-    (``recorder.replay.matching``).
+    (``recorder.replay.matching``). A request body over ``max_body_bytes`` is answered
+    ``413`` unread (headers are bounded by ``recorder.net.limits.BoundedHttpProtocol``).
     """
 
     def __init__(
@@ -58,7 +60,9 @@ class ReplayServer:
         instant: bool = False,
         faults: FaultSpec | str | None = None,
         matcher: Matcher | str | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
+        self.max_body_bytes = max_body_bytes
         self.replayer = (
             cassettes
             if isinstance(cassettes, Replayer)
@@ -73,7 +77,11 @@ class ReplayServer:
         if scope["type"] != "http":
             return  # websockets: not ours to serve; uvicorn rejects the handshake
         start = time.monotonic()
-        body = await read_body(receive)
+        try:
+            body = await read_limited_body(scope, receive, self.max_body_bytes)
+        except BodyTooLarge as error:
+            await refuse_body(scope, send, error)
+            return
         if body is None:
             return
         await _execute(self.replayer.respond(request_from_scope(scope, body)), start, receive, send)
