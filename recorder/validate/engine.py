@@ -254,6 +254,7 @@ class EngineChecker:
         self.after_sentinel = 0
         self.error_at: int | None = None
         self.identity: dict[str, Any] = {}
+        self.identity_last: dict[str, Any] = {}  # the latest value, once it changed
         self.counter_last: dict[str, int | None] = {}
         self.counter_missing: dict[str, int] = {}
         self.counter_seen: dict[str, int] = {}
@@ -432,6 +433,7 @@ class EngineChecker:
             issues = schemas.check(kind, payload, strict=self.strict)
             if issues:
                 found = self._stamp(out, ev, index)
+                relaxed = self.relaxed
                 found.extend(
                     Finding(
                         issue.rule,
@@ -445,6 +447,8 @@ class EngineChecker:
                         excerpt_of(data),
                         self.rules[issue.rule].source if issue.rule in self.rules else "SPEC",
                     )
+                    if issue.rule not in relaxed or issue.severity is not Severity.ERROR
+                    else self._relaxed_schema_finding(issue, kind, ev, index)
                     for issue in issues
                 )
                 out = []
@@ -454,6 +458,24 @@ class EngineChecker:
         # 5-6. fold and rules
         self._fold_and_rules(index, ev, kind, payload, out)
         return self._stamp(out, ev, index) if out else []
+
+    def _relaxed_schema_finding(
+        self, issue: Any, kind: str, ev: ServerSentEvent, index: int
+    ) -> Finding:
+        """A schema error the stream's dialect explains (a warning unless strict)."""
+        assert self.dialect is not None
+        return Finding(
+            issue.rule,
+            Severity.ERROR if self.strict else Severity.WARNING,
+            f"{kind}: {issue.message} [{self.dialect.name}: {self.relaxed[issue.rule]}]",
+            self.interaction,
+            index,
+            ev.offset,
+            ev.line,
+            issue.json_path,
+            excerpt_of(ev.data),
+            self.rules[issue.rule].source if issue.rule in self.rules else "SPEC",
+        )
 
     def _fold_and_rules(
         self, index: int, ev: ServerSentEvent, kind: str, payload: Any, out: list[Violation]
@@ -620,14 +642,19 @@ class EngineChecker:
                     continue
                 first = identity.setdefault(name, value)
                 if first != value:
-                    out.append(
-                        Violation(
-                            f"{name} changed from {_show(first)} to {_show(value)}: "
-                            "it never changes within a stream",
-                            _json_path(name),
-                            rule=entry.rule,
+                    # Once per change (a server ticking `created` on every second would
+                    # otherwise give a finding per event); identity() keeps the first value.
+                    last = self.identity_last.get(name, first)
+                    if last != value:
+                        self.identity_last[name] = value
+                        out.append(
+                            Violation(
+                                f"{name} changed from {_show(last)} to {_show(value)}: "
+                                "it never changes within a stream",
+                                _json_path(name),
+                                rule=entry.rule,
+                            )
                         )
-                    )
         if kind not in compiled.busy:
             return
         for entity in compiled.entities:
