@@ -152,6 +152,29 @@ def test_no_match_never_repeats_a_credential_of_the_request() -> None:
     assert 'got "Bearer REDACTED"' in " ".join(missing.closest[0].reasons)
 
 
+#: Fake keys, shaped like real ones (issue 14.4: the 404 echoed query values and body fields).
+FAKE_KEYS = ["sk-proj-FAKEquery0123456789abcd", "sk-ant-api03-FAKEbody0123456789ab",
+             "sk-FAKEinText0123456789abcdef", "hunter2-FAKE-password"]  # fmt: skip
+
+
+def test_no_match_never_repeats_a_key_from_the_query_or_the_body() -> None:
+    spec = "method,path,query,body:api_key,body:note,body:password"
+    queue = InteractionQueue([stream_cassette()], spec)
+    body = {"api_key": FAKE_KEYS[1], "note": f"use {FAKE_KEYS[2]}", "password": FAKE_KEYS[3]}
+    incoming = request(
+        "POST",
+        f"http://h/v1/threads/thread_1/runs?key={FAKE_KEYS[0]}&limit=2",
+        body=json.dumps(body).encode(),
+    )
+    missing = queue.find(incoming)
+    assert isinstance(missing, NoMatch)
+    shown = missing.body().decode()
+    assert [key for key in FAKE_KEYS if key in shown] == []
+    reasons = " ".join(missing.closest[0].reasons)
+    assert '["key", "REDACTED"], ["limit", "2"]' in reasons
+    assert "body:api_key: recorded nothing, got" in reasons and "REDACTED" in reasons
+
+
 def test_knows_tells_recorded_requests_without_serving_them() -> None:
     queue = InteractionQueue([load_cassette(TOOL_CALL)])
     assert queue.knows(request("POST", "http://h/v1/threads/runs"))

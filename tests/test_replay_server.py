@@ -220,3 +220,18 @@ def test_recording_the_replay_gives_back_the_same_bytes_and_chunks(tmp_path: Pat
     assert again.outcome == "complete"
     assert again.body == recorded.body
     assert [chunk.data for chunk in again.chunks] == [chunk.data for chunk in recorded.chunks]
+
+
+def test_the_404_repeats_no_key_of_the_request(chunked: Path) -> None:
+    """Issue 14.4: key-like query values and body fields are redacted in the explanation
+    (the reasons of a matcher on query and body quoted them)."""
+    secrets = ["sk-proj-FAKEquery0123456789abcd", "sk-ant-api03-FAKEbody0123456789ab"]
+    app = ReplayServer(chunked, instant=True, matcher="method,path,query,body:api_key")
+    with serve(app) as running, httpx.Client() as client:
+        response = client.post(
+            running.url + f"/v1/unknown?api_key={secrets[0]}",
+            json={"api_key": secrets[1], "model": "m"},
+        )
+    assert response.status_code == 404
+    assert [secret for secret in secrets if secret in response.text] == []
+    assert "api_key=REDACTED" in response.json()["error"]["message"]

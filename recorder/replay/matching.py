@@ -78,16 +78,17 @@ class Matcher:
         return ",".join(self.fields)
 
     def mismatches(self, recorded: RecordedRequest, incoming: RecordedRequest) -> list[str]:
-        """Why ``incoming`` does not match ``recorded``: one reason per differing field (the
-        value of a credential header shown redacted, as a cassette keeps it)."""
+        """Why ``incoming`` does not match ``recorded``: one reason per differing field, its
+        values redacted as a cassette keeps them (credential headers, key-like query values,
+        credential fields and key-shaped values in the body: the reasons reach clients and
+        test logs)."""
+        shown = _REDACTOR.redact_request(incoming)
         reasons: list[str] = []
         for name in self.fields:
-            mine, theirs = _value(name, recorded), _value(name, incoming)
             if not _equal(name, recorded, incoming):
-                kind, _, header = name.partition(":")
-                if kind == "header" and isinstance(theirs, str):
-                    theirs = _REDACTOR.redact_headers([(header, theirs)])[0][1]
-                reasons.append(f"{name}: recorded {_show(mine)}, got {_show(theirs)}")
+                mine, theirs = _value(name, recorded), _value(name, shown)
+                reason = f"{name}: recorded {_show(mine)}, got {_show(theirs)}"
+                reasons.append(_REDACTOR.redact_text(reason, incoming))
         return reasons
 
     def matches(self, recorded: RecordedRequest, incoming: RecordedRequest) -> bool:
