@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from recorder._version import __version__
+from recorder.cassette.reading import read_input
 from recorder.errors import CassetteFormatError, CassetteNotFoundError
 
 __all__ = [
@@ -434,7 +435,7 @@ def load_cassette(path: str | os.PathLike[str]) -> Cassette:
         return _load_bytes(data, "<stdin>", suffix="")
     file = Path(name)
     try:
-        data = file.read_bytes()
+        data = read_input(file)  # a FIFO without a writer: an error, not a hang
     except FileNotFoundError:
         raise CassetteNotFoundError("no such file", path=name) from None
     except IsADirectoryError:

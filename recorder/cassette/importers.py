@@ -33,6 +33,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from recorder.cassette import Cassette, Chunk, Interaction, RecordedRequest, RecordedResponse
+from recorder.cassette.reading import read_input
 from recorder.errors import CassetteFormatError, CassetteNotFoundError, UsageError
 from recorder.record.redaction import Redactor
 
@@ -466,7 +467,7 @@ def import_file(
     """Import the file at ``path`` (see ``import_bytes``)."""
     name = str(path)
     try:
-        data = Path(name).read_bytes()
+        data = read_input(name)  # a FIFO without a writer: an error, not a hang
     except FileNotFoundError:
         raise CassetteNotFoundError("no such file", path=name) from None
     except IsADirectoryError:

@@ -124,8 +124,10 @@ def _read_body(data: str | None) -> bytes | None:
         source = data[1:]
         if source == "-":
             return sys.stdin.buffer.read()
+        from recorder.cassette.reading import read_input
+
         try:
-            return Path(source).read_bytes()
+            return read_input(source)  # a FIFO without a writer: an error, not a hang
         except OSError as error:
             raise UsageError(f"-d @{source}: cannot read: {error.strerror}") from None
     return data.encode("utf-8")

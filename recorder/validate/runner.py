@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from recorder.cassette import Cassette, Interaction, iter_cassette_paths, load_cassette
+from recorder.cassette.reading import is_fifo
 from recorder.errors import CassetteFormatError, CassetteNotFoundError, ProfileError, RecorderError
 from recorder.profiles import (
     AUTO,
@@ -429,7 +430,8 @@ def validate_file(
     stats = _Stats()
     file = Path(name)
     load_warnings: list[str] = []
-    if name != "-" and file.suffix.lower() == ".sse":
+    # A .sse body is read twice, in blocks; a pipe can be read once: loaded whole instead.
+    if name != "-" and file.suffix.lower() == ".sse" and not is_fifo(file):
         if not file.exists():
             raise CassetteNotFoundError("no such file", path=name)
         if file.is_dir():
