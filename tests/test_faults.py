@@ -384,3 +384,52 @@ def test_a_fault_idle_on_one_stream_but_acting_on_another_is_accepted() -> None:
 
     short, long = stream_cassette(run_events(3)), stream_cassette(run_events(40))
     Replayer([short, long], faults="truncate-after=10")
+
+
+# --------------------------------------------------------------------------- faults ask the profile
+
+
+def _raw_interaction(body: bytes) -> Cassette:
+    from recorder.cassette import Chunk, Interaction, RecordedRequest, RecordedResponse
+
+    return Cassette(
+        interactions=[
+            Interaction(
+                request=RecordedRequest(method="POST", url="http://127.0.0.1/stream"),
+                response=RecordedResponse(
+                    status=200, headers=[("content-type", "text/event-stream")]
+                ),
+                chunks=[Chunk(t=0.0, data=body)],
+                outcome="complete",
+            )
+        ]
+    )
+
+
+def test_drop_done_is_a_usage_error_where_the_profile_has_no_sentinel() -> None:
+    # A stream no profile claims (generic): no [DONE] to drop, so the fault would do nothing.
+    body = b'event: tick\ndata: {"n": 1}\n\nevent: tick\ndata: {"n": 2}\n\n'
+    with pytest.raises(UsageError, match="drop-done has no meaning here"):
+        plan(_raw_interaction(body).interactions[0], faults="drop-done")
+
+
+def test_drop_done_removes_the_profile_sentinel() -> None:
+    # Assistants' sentinel is the `done` event with data [DONE], recognised from the events.
+    replay = plan(stream_cassette().interactions[0], faults="drop-done")
+    assert "done" not in names(replay.body)
+
+
+def test_error_event_uses_the_profile_view(tmp_path: Path) -> None:
+    from recorder.profiles import get_profile
+
+    profile = tmp_path / "p.toml"
+    profile.write_text(
+        'name = "ticks"\ntitle = "ticks"\n[rules]\nT1 = { source = "EX", summary = "json" }\n'
+        '[stream]\njson_rule = "T1"\n[view]\n'
+        'error_event = "event: failure\\ndata: {\\"reason\\": \\"x\\"}\\n\\n"\n',
+        encoding="utf-8",
+    )
+    view = get_profile(str(profile)).view
+    body = b"data: {}\r\n\r\ndata: {}\r\n\r\n"
+    replay = plan(_raw_interaction(body).interactions[0], faults="error-event@1", view=view)
+    assert replay.body == b'data: {}\r\n\r\nevent: failure\r\ndata: {"reason": "x"}\r\n\r\n'

@@ -242,10 +242,6 @@ VIEW = ProfileView(
             "incomplete_at",
             "file_id",
         ],
-        error_event=(
-            'event: error\ndata: {"error": {"message": "injected by sse-recorder", '
-            '"type": "server_error", "code": "server_error"}}\n\n'
-        ),
     ),
     sentinel="[DONE]",
     sentinel_event="done",

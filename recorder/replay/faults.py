@@ -41,10 +41,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from recorder.errors import UsageError
 from recorder.wire.sse import SSEParser
+
+if TYPE_CHECKING:
+    from recorder.profiles import ProfileView
 
 __all__ = ["FAULT_HELP", "Fault", "FaultSpec", "Piece", "apply_event_faults", "rechunk"]
 
@@ -130,6 +133,11 @@ class FaultSpec:
         return [fault for fault in self.faults if fault.name == name]
 
     @property
+    def needs_view(self) -> bool:
+        """True when a fault depends on the stream's API (its sentinel, its error event)."""
+        return bool(self.of("drop-done") or self.of("error-event"))
+
+    @property
     def needs_events(self) -> bool:
         """True when some fault works on events (the body must be split into events)."""
         return any(f.name not in ("rechunk", "disconnect-after-ms") for f in self.faults)
@@ -213,8 +221,9 @@ _BLANK_LINE = re.compile(rb"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r|\n)")
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
-def _event_ends(body: bytes) -> tuple[list[int], list[bool]]:
-    """End offsets (after the dispatching blank line) of every event, and which are ``done``."""
+def _event_ends(body: bytes, view: ProfileView | None) -> tuple[list[int], list[bool]]:
+    """End offsets (after the dispatching blank line) of every event, and which close the
+    stream (the profile's sentinel, such as ``data: [DONE]``)."""
     parser = SSEParser(keep_comments=False)
     events = parser.feed(body)
     events.extend(parser.close())
@@ -223,7 +232,7 @@ def _event_ends(body: bytes) -> tuple[list[int], list[bool]]:
     for event in events:
         match = _BLANK_LINE.search(body, event.offset)
         ends.append(match.end() if match else len(body))
-        done.append(event.event == "done" or event.data.startswith("[DONE]"))
+        done.append(view.is_sentinel(event) if view is not None else False)
     return ends, done
 
 
@@ -273,7 +282,12 @@ def _corrupt(pieces: list[Piece]) -> list[Piece]:
     return [Piece(pieces[-1].t, data[:cut] + data[stop:], pieces[-1].shift)]
 
 
-def _error_event(fault: Fault, line_end: bytes, t: float) -> Piece:
+def _error_event(fault: Fault, line_end: bytes, t: float, view: ProfileView | None) -> Piece:
+    """The in-band error the profile's view says its API sends (and what follows it), else an
+    ``event: error`` with an OpenAI-style server_error."""
+    if view is not None and view.error_event:
+        sse = view.error_event + (view.error_follow or "")
+        return Piece(t, sse.replace("\n", line_end.decode()).encode())
     payload = {
         "type": "server_error",
         "code": "server_error",
@@ -286,7 +300,11 @@ def _error_event(fault: Fault, line_end: bytes, t: float) -> Piece:
 
 
 def apply_event_faults(
-    pieces: list[Piece], spec: FaultSpec, *, idle: dict[str, str] | None = None
+    pieces: list[Piece],
+    spec: FaultSpec,
+    *,
+    idle: dict[str, str] | None = None,
+    view: ProfileView | None = None,
 ) -> list[Piece]:
     """Apply the event-level faults of ``spec`` to a body given as timed pieces (``idle``
     gets each fault that changed nothing, with why).
@@ -297,7 +315,12 @@ def apply_event_faults(
     if not spec.needs_events:
         return pieces
     body = b"".join(piece.data for piece in pieces)
-    ends, is_done = _event_ends(body)
+    if spec.of("drop-done") and (view is None or view.sentinel is None):
+        raise UsageError(
+            "drop-done has no meaning here: this stream's profile has no closing sentinel "
+            "(such as data: [DONE]); it ends with its terminal event (try truncate-after)"
+        )
+    ends, is_done = _event_ends(body, view)
     groups = _split(pieces, ends)
     tail = groups.pop()
     # (recorded index, origin, pieces): an injected entry has index -1 and, as its origin, the
@@ -322,7 +345,7 @@ def apply_event_faults(
         where = position(fault.event) if fault.event is not None else None
         if where is not None:
             first = entries[where][2][0] if entries[where][2] else Piece(0.0, b"")
-            error = _error_event(fault, _line_end_of(body), first.t)
+            error = _error_event(fault, _line_end_of(body), first.t, view)
             entries[where:] = [(-1, entries[where][0], [error])]
             tail = []
     for fault in spec.of("swap"):

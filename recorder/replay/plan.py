@@ -19,7 +19,7 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from recorder.cassette import (
     Cassette,
@@ -32,6 +32,9 @@ from recorder.errors import UsageError
 from recorder.net.asgi import HOP_BY_HOP
 from recorder.replay.faults import FaultSpec, Piece, apply_event_faults, rechunk
 from recorder.replay.matching import InteractionQueue, Matcher, NoMatch
+
+if TYPE_CHECKING:
+    from recorder.profiles import ProfileView
 
 __all__ = [
     "NOT_REPLAYED",
@@ -98,8 +101,13 @@ def plan(
     speed: float = 1.0,
     instant: bool = False,
     faults: FaultSpec | str | None = None,
+    view: ProfileView | None = None,
 ) -> ReplayPlan:
-    """Build the replay plan of one interaction (see the module docstring)."""
+    """Build the replay plan of one interaction (see the module docstring).
+
+    ``view`` is the stream's profile view (its sentinel and error event, for ``drop-done`` and
+    ``error-event``); when a fault needs it and none is given, the profile is recognised from
+    the recorded request and first events, as ``validate`` does."""
     if not instant and not speed > 0:
         raise UsageError(f"speed must be a positive number, got {speed}")
     spec = FaultSpec.parse(faults)
@@ -114,7 +122,11 @@ def plan(
     applies = bool(spec) and interaction.is_event_stream
     idle: dict[str, str] = {}
     if applies:
-        pieces = apply_event_faults(pieces, spec, idle=idle)
+        if view is None and spec.needs_view:
+            from recorder.profiles import detect, first_events
+
+            view = detect(interaction.request, first_events(interaction.chunks)).view
+        pieces = apply_event_faults(pieces, spec, idle=idle, view=view)
         for fault in spec.of("rechunk"):
             assert fault.value is not None
             pieces = rechunk(pieces, fault.value)
