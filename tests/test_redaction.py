@@ -451,3 +451,24 @@ def _wait_for_end(path: Path, timeout: float = 10.0) -> None:
     while load_cassette(path).interactions[0].outcome == "interrupted":
         assert time.monotonic() < deadline, "the proxy never wrote the end"
         time.sleep(0.01)
+
+
+@pytest.mark.parametrize("option", ["--body-redact", "--body-regex"])
+@pytest.mark.parametrize("command", ["redact", "import"])
+def test_a_body_regex_that_is_no_bytes_regex_is_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, option: str
+) -> None:
+    # r"\u0041" compiles as a str regex but not as the bytes regex bodies are matched with:
+    # redact and import ended in an internal re.error.
+    cassette = tmp_path / "c.jsonl"
+    cassette.write_bytes((CASSETTES / "real" / "dotnet-streaming-run.jsonl").read_bytes())
+    (tmp_path / "body.sse").write_bytes(b"data: 1\n\n")
+    target = {
+        "redact": [str(cassette)],
+        "import": [str(tmp_path / "body.sse"), "-o", str(tmp_path / "x.jsonl")],
+    }[command]
+    assert main([command, *target, option, r"\u0041"]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+    assert len(errors) == 1 and r"'\\u0041': bad escape \u" in errors[0]
+    assert "internal error" not in errors[0]
+    assert cassette.read_bytes() == (CASSETTES / "real" / "dotnet-streaming-run.jsonl").read_bytes()
