@@ -132,9 +132,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--sse-profile",
-        metavar="NAME",
+        metavar="NAME|FILE",
         default=None,
-        help="contract to check streams against (default: the cassette's, else assistants)",
+        help="contract to check streams against: a profile name or file (default: auto, each "
+        "stream's profile recognised from its cassette, request or first events)",
     )
     group.addoption(
         "--sse-strict",
@@ -320,7 +321,7 @@ def sse_cassette(
             mode=RecordMode(mode),
             nodeid=request.node.nodeid,
             upstream=_setting(request, marker, sse_config, "upstream", None, None),
-            profile=_setting(request, marker, sse_config, "profile", "sse_profile", "assistants"),
+            profile=_setting(request, marker, sse_config, "profile", "sse_profile", None),
             strict=bool(_setting(request, marker, sse_config, "strict", "sse_strict", False)),
             validate=bool(_setting(request, marker, sse_config, "validate", None, True)),
             record_hint=f"--sse-record-mode=once {request.node.nodeid}",

@@ -34,21 +34,18 @@ class CassetteItem(pytest.Item):
 
     def runtest(self) -> None:
         """Load and validate; raise ``CassetteContractFailure`` with the report on errors."""
-        from recorder.cassette import load_cassette
         from recorder.errors import RecorderError
         from recorder.validate.assertions import format_findings
-        from recorder.validate.runner import validate_cassette, validate_file
+        from recorder.validate.runner import validate_file
 
         chosen: str | None = self.config.getoption("sse_profile")
         strict: bool = self.config.getoption("sse_strict")
         try:
-            if self.path.suffix.lower() == ".sse":  # read in blocks, never whole
-                findings = validate_file(self.path, profile=chosen, strict=strict).findings
-                profile = chosen or "assistants"
-            else:
-                cassette = load_cassette(self.path)
-                profile = chosen or cassette.profile or "assistants"
-                findings = validate_cassette(cassette, profile=profile, strict=strict)
+            # Raw bodies are read in blocks, never whole; each stream's profile is the one
+            # chosen, else recognised (the cassette's, its request's, its first events').
+            result = validate_file(self.path, profile=chosen, strict=strict)
+            findings = result.findings
+            profile = ", ".join(dict.fromkeys(result.profiles)) or chosen or "auto"
         except RecorderError as error:
             raise CassetteContractFailure(str(error)) from None
         errors = sum(finding.is_error for finding in findings)

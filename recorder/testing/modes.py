@@ -75,7 +75,7 @@ class CassetteSession:
     mode: RecordMode
     nodeid: str = ""
     upstream: str | None = None
-    profile: str = "assistants"
+    profile: str | None = None
     strict: bool = False
     validate: bool = True
     #: Replay without the recorded pauses (tests want speed; timing tests set False).
@@ -272,14 +272,15 @@ class CassetteSession:
         """Validate the cassette against its contract; raise ``RecordedContractError`` listing
         the errors (warnings are counted, not listed: ``pytest --sse-validate PATH -v`` shows
         them)."""
-        from recorder.validate.assertions import check, format_findings
+        from recorder.validate.assertions import applied_profiles, check, format_findings
 
-        _, findings = check(self.path, profile=self.profile, strict=self.strict)
+        cassette, findings = check(self.path, profile=self.profile, strict=self.strict)
         errors = [finding for finding in findings if finding.is_error]
         if errors:
             others = len(findings) - len(errors)
             raise RecordedContractError(
-                f"the stream just recorded in {self.path} breaks the {self.profile} contract "
+                f"the stream just recorded in {self.path} breaks the "
+                f"{applied_profiles(cassette, self.profile)} contract "
                 f"({len(errors)} error(s)); the cassette is kept for inspection:\n"
                 + format_findings(errors)
                 + (

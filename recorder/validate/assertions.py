@@ -83,7 +83,7 @@ def _summary(findings: Iterable[Finding]) -> tuple[int, int]:
 
 
 def check(
-    target: Any, *, profile: str = "assistants", strict: bool = False
+    target: Any, *, profile: str | None = None, strict: bool = False
 ) -> tuple[Cassette, list[Finding]]:
     """Load ``target`` as a cassette and return it with the validator's findings."""
     from recorder.validate.runner import validate_cassette
@@ -92,10 +92,25 @@ def check(
     return cassette, list(validate_cassette(cassette, profile=profile, strict=strict))
 
 
+def applied_profiles(cassette: Cassette, profile: str | None = None) -> str:
+    """The profile(s) the validator applies to ``cassette``'s streams, for messages."""
+    from recorder.profiles import profile_for
+
+    names = [
+        profile_for(cassette, interaction, profile).name
+        for interaction in cassette.interactions
+        if interaction.is_event_stream
+    ]
+    return ", ".join(dict.fromkeys(names)) or (profile or "auto")
+
+
 def assert_conforms(
-    target: Any, profile: str = "assistants", strict: bool = False
+    target: Any, profile: str | None = None, strict: bool = False
 ) -> list[Finding]:
-    """Assert that ``target`` keeps the ``profile`` contract; return the (non-error) findings.
+    """Assert that ``target`` keeps its contract; return the (non-error) findings.
+
+    ``profile`` names the contract (a profile name or file); by default each stream's is
+    recognised as ``sse-recorder validate`` does.
 
     ``target`` is a ``Cassette``, an ``Interaction``, a path to a cassette or ``.sse`` file, a
     raw body, a ``ParsedStream`` or parsed events. ``strict`` checks the docs as written
@@ -105,8 +120,9 @@ def assert_conforms(
     errors, warnings = _summary(findings)
     if errors:
         mode = "strict " if strict else ""
+        applied = applied_profiles(cassette, profile)
         head = (
-            f"stream breaks the {mode}{profile} contract: {errors} error(s), {warnings} warning(s)"
+            f"stream breaks the {mode}{applied} contract: {errors} error(s), {warnings} warning(s)"
         )
         raise ContractError(
             f"{head}\n{format_findings(findings)}", findings=findings, path=cassette.path
