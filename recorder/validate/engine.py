@@ -433,6 +433,7 @@ class EngineChecker:
             issues = schemas.check(kind, payload, strict=self.strict)
             if issues:
                 found = self._stamp(out, ev, index)
+                relaxed = self.relaxed
                 found.extend(
                     Finding(
                         issue.rule,
@@ -446,6 +447,8 @@ class EngineChecker:
                         excerpt_of(data),
                         self.rules[issue.rule].source if issue.rule in self.rules else "SPEC",
                     )
+                    if issue.rule not in relaxed or issue.severity is not Severity.ERROR
+                    else self._relaxed_schema_finding(issue, kind, ev, index)
                     for issue in issues
                 )
                 out = []
@@ -455,6 +458,24 @@ class EngineChecker:
         # 5-6. fold and rules
         self._fold_and_rules(index, ev, kind, payload, out)
         return self._stamp(out, ev, index) if out else []
+
+    def _relaxed_schema_finding(
+        self, issue: Any, kind: str, ev: ServerSentEvent, index: int
+    ) -> Finding:
+        """A schema error the stream's dialect explains (a warning unless strict)."""
+        assert self.dialect is not None
+        return Finding(
+            issue.rule,
+            Severity.ERROR if self.strict else Severity.WARNING,
+            f"{kind}: {issue.message} [{self.dialect.name}: {self.relaxed[issue.rule]}]",
+            self.interaction,
+            index,
+            ev.offset,
+            ev.line,
+            issue.json_path,
+            excerpt_of(ev.data),
+            self.rules[issue.rule].source if issue.rule in self.rules else "SPEC",
+        )
 
     def _fold_and_rules(
         self, index: int, ev: ServerSentEvent, kind: str, payload: Any, out: list[Violation]

@@ -1,0 +1,1 @@
+"""The ``responses`` profile: OpenAI Responses streams and compatible servers."""
