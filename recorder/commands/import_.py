@@ -50,6 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from recorder.cassette.importers import import_bytes, import_file
 
+    profile = checked_profile(args)  # an unknown one is a usage error before anything is read
     output = Path(args.output)
     if output.is_dir():  # else the temporary file would be written beside it, in its parent
         raise UsageError(f"{output}: is a directory, not a cassette")
@@ -70,7 +71,6 @@ def run(args: argparse.Namespace) -> int:
         cassette = import_file(args.source, format=chosen, request=request, redactor=redactor)
     for warning in cassette.warnings:
         print(f"sse-recorder import: warning: {warning}", file=sys.stderr)
-    profile = checked_profile(args)
     if profile:
         cassette = cassette.model_copy(update={"profile": profile})
     cassette.save(output)
