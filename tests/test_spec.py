@@ -99,5 +99,5 @@ def test_a_rules_module_that_fails_to_import_is_one_line(tmp_path: Path) -> None
 def test_a_profile_whose_schema_folder_is_missing_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "p.toml"
     path.write_text(MINIMAL + "[schemas]\ndir = 'nowhere'\n", encoding="utf-8")
-    with pytest.raises(ProfileError, match="has no profile.json"):
+    with pytest.raises(ProfileError, match=r"has no profile\.json"):
         get_profile(str(path))
