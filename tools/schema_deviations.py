@@ -473,4 +473,6 @@ DEVIATIONS: dict[str, list[dict[str, Any]]] = {
             "relax": [("optional", "BetaFallbackBlock", "trigger")],
         },
     ],
+    # MCP's schema is the protocol's own source of truth; no real capture shows a deviation yet.
+    "mcp": [],
 }

@@ -158,6 +158,7 @@ class ProfileView:
         kind_from: str,
         fixed_kind: str | None,
         terminal: Iterable[str] = (),
+        kind_absent: Mapping[str, str] | None = None,
     ) -> None:
         self.delta_paths = _delta_paths(spec.delta_text if spec else ())
         self.summary = tuple(spec.summary) if spec else ("id", "status", "type")
@@ -174,6 +175,7 @@ class ProfileView:
         self._kind_path = parse_path(kind_field or "")
         self._kind_from = kind_from
         self._fixed = fixed_kind
+        self._absent = tuple((kind_absent or {}).items())
 
     def kind(self, event_name: str, payload: Any) -> str:
         """What the profile calls an event (its SSE name, its ``type``, or the fixed kind)."""
@@ -181,6 +183,9 @@ class ProfileView:
             kind = get_path(payload, self._kind_path)
             if isinstance(kind, str):
                 return kind
+            for key, name in self._absent:
+                if key in payload:
+                    return name
         if self._kind_from == "fixed" and self._fixed:
             return self._fixed
         return event_name
@@ -401,6 +406,7 @@ def build_profile(spec: ProfileSpec, origin: str, schema_folder: Any = None) -> 
         kind_from=stream.kind.source,
         fixed_kind=stream.kind.value,
         terminal=stream.terminal.kinds if stream.terminal else (),
+        kind_absent=stream.kind.absent,
     )
     profile: Profile
 

@@ -49,6 +49,11 @@ class KindSpec(_Model):
     match_rule: str | None = Field(
         None, description="rule for an SSE event name that differs from the field's value"
     )
+    absent: dict[str, str] = Field(
+        default_factory=dict,
+        description="when the field is missing: a key the payload has -> its kind, first match "
+        "wins (JSON-RPC: a message without `method` is a `result` or an `error` response)",
+    )
 
 
 class FirstSpec(_Model):
@@ -69,6 +74,30 @@ class TerminalSpec(_Model):
     rule: str
     required: bool = True
     allow_after: list[str] = Field(default_factory=list, description="kinds allowed after it")
+    missing_rule: str | None = Field(
+        None, description="rule for a stream that ends without it (default: rule)"
+    )
+
+
+class LastSpec(_Model):
+    """What the last event (before any sentinel) must carry: a stream without a closing event
+    or sentinel (Gemini's) tells a finished stream from a cut one only by its last event."""
+
+    set: list[str] = Field(
+        description="dotted paths that must not be null; '[]' checks every item of a list "
+        "(a missing list has no item to check)"
+    )
+    rule: str
+
+
+class RequestMatchSpec(_Model):
+    """A payload value that must equal a value of the recorded request's JSON body (a
+    JSON-RPC response's id, a progress token); skipped without a request or a JSON body."""
+
+    kinds: list[str]
+    path: str = Field(description="dotted path in the event's payload (absent: not checked)")
+    request: str = Field(description="dotted path in the request body")
+    rule: str
 
 
 class OnceSpec(_Model):
@@ -94,7 +123,13 @@ class StreamSpec(_Model):
     first: FirstSpec | None = None
     sentinel: SentinelSpec | None = None
     terminal: TerminalSpec | None = None
+    last: LastSpec | None = None
     once: list[OnceSpec] = Field(default_factory=list)
+    allow_empty: bool = Field(
+        False,
+        description="an event with empty data (MCP's priming event: an id and empty data) is "
+        "passed over",
+    )
 
 
 class ErrorSpec(_Model):
@@ -150,6 +185,21 @@ class EntitySpec(_Model):
     one_open: bool = Field(False, description="at most one open at a time")
     open_at_end: bool = Field(True, description="False: an entity still open at the end breaks")
     type: str | None = Field(None, description="dotted path of its type in the created event")
+    each: str | None = Field(
+        None,
+        description="dotted path of a list in the payload: each item is one entity's event "
+        "(key, type and ends_when are read in the item); an event may touch several entities",
+    )
+    key_defaults: dict[str, Any] = Field(
+        default_factory=dict,
+        description="key path -> the value it reads as when missing (proto3 JSON omits zeros)",
+    )
+    open_on_member: bool = Field(
+        False, description="a member of a key not seen yet creates it (no created kind needed)"
+    )
+    ends_when: str | None = Field(
+        None, description="dotted path whose non-null value ends the entity (a terminal field)"
+    )
     member_type: str | None = Field(
         None, description="dotted path of a member event's type (default: the event's kind)"
     )
@@ -312,6 +362,7 @@ class ProfileSpec(_Model):
     folds: list[FoldSpec] = Field(default_factory=list)
     conditions: list[ConditionSpec] = Field(default_factory=list)
     dialects: list[DialectSpec] = Field(default_factory=list)
+    request_match: list[RequestMatchSpec] = Field(default_factory=list)
     endpoints: list[EndpointSpec] = Field(default_factory=list)
     json_endpoints: list[JsonEndpointSpec] = Field(default_factory=list)
     detect: DetectSpec = DetectSpec()
@@ -330,13 +381,21 @@ class ProfileSpec(_Model):
                     stream.first.rule if stream.first else None,
                     stream.sentinel.rule if stream.sentinel else None,
                     stream.terminal.rule if stream.terminal else None,
+                    stream.terminal.missing_rule if stream.terminal else None,
+                    stream.last.rule if stream.last else None,
                     self.error.rule if self.error else None,
                     self.error.after_rule if self.error else None,
                 ],
             )
         )
         ids.update(once.rule for once in stream.once)
-        for group in (self.counters, self.identity, self.progressions, self.folds):
+        for group in (
+            self.counters,
+            self.identity,
+            self.progressions,
+            self.folds,
+            self.request_match,
+        ):
             ids.update(entry.rule for entry in group)
         ids.update(entry.rule for entry in self.conditions)
         ids.update(entry.rule for entry in self.json_endpoints)

@@ -74,6 +74,9 @@ class _Entity:
     terminal: frozenset[str]
     type: Path | None = None  # where the created event says the entity's type
     member_type: Path | None = None  # where a member event says its type (None: its kind)
+    each: Path | None = None  # a list whose items are the entities' events
+    ends: Path | None = None  # a field whose non-null value ends the entity
+    defaults: tuple[Any, ...] | None = None  # per key path: its value when missing
 
 
 class _Entities:
@@ -132,9 +135,27 @@ class CompiledProfile:
                 frozenset(entity.terminal),
                 parse_path(entity.type) if entity.type else None,
                 parse_path(entity.member_type) if entity.member_type else None,
+                parse_path(entity.each) if entity.each else None,
+                parse_path(entity.ends_when) if entity.ends_when else None,
+                tuple(entity.key_defaults.get(key) for key in entity.key)
+                if entity.key_defaults
+                else None,
             )
             for entity in spec.entities
         )
+        self.kind_absent = tuple(stream.kind.absent.items())
+        self.allow_empty = stream.allow_empty
+        self.last = (
+            (stream.last, tuple((path, _delta_segments(path)) for path in stream.last.set))
+            if stream.last
+            else None
+        )
+        self.request_match: dict[str, list[tuple[Any, Path, Path]]] = {}
+        for match in spec.request_match:
+            for kind in match.kinds:
+                self.request_match.setdefault(kind, []).append(
+                    (match, parse_path(match.path), parse_path(match.request))
+                )
         self.counters = tuple((counter, parse_path(counter.path)) for counter in spec.counters)
         self.dialect_fields = tuple(
             (dialect, tuple((parse_path(path), re.compile(regex)) for path, regex in fields))
@@ -195,7 +216,8 @@ class CompiledProfile:
         for _, _, ranks in self.progressions:
             mentioned |= set(ranks)
         mentioned |= set(self.fold_deltas) | set(self.fold_dones) | set(self.conditions)
-        mentioned |= set(self.rules_by_kind)
+        mentioned |= set(self.rules_by_kind) | set(self.request_match)
+        mentioned |= {kind for _, kind in self.kind_absent}
         self.mentioned = frozenset(mentioned)
         # Kinds with nothing but a schema to check take the fast path.
         self.busy = frozenset(
@@ -205,6 +227,7 @@ class CompiledProfile:
             or kind in self.fold_dones
             or kind in self.conditions
             or kind in self.rules_by_kind
+            or kind in self.request_match
             or any(kind in e.created | e.members | e.terminal for e in self.entities)
             or any(kind in ranks for _, _, ranks in self.progressions)
         )
@@ -215,6 +238,25 @@ def _key(payload: Any, paths: tuple[Path, ...]) -> tuple[Any, ...] | None:
     if any(part is None or isinstance(part, (dict, list)) for part in key):
         return None
     return key
+
+
+def _delta_segments(path: str) -> tuple[Path, ...]:
+    """``"candidates[].finishReason"`` -> segments split at each ``[]`` (a list to iterate)."""
+    return tuple(parse_path(part) for part in path.split("[]"))
+
+
+def _all_set(value: Any, segments: tuple[Path, ...]) -> bool:
+    """True when the path is non-null; at a ``[]``, in every item of the list (a missing
+    list has no item to check)."""
+    value = get_path(value, segments[0])
+    if len(segments) == 1:
+        return value is not None
+    if value is None:
+        return True
+    return isinstance(value, list) and all(_all_set(item, segments[1:]) for item in value)
+
+
+_NO_BODY = object()
 
 
 def _show_key(names: list[str], key: tuple[Any, ...]) -> str:
@@ -259,6 +301,8 @@ class EngineChecker:
         self.counter_missing: dict[str, int] = {}
         self.counter_seen: dict[str, int] = {}
         self.resumed = False  # a resumed stream may refer to what came before it
+        self.last_payload: Any = None  # the last event's payload (``[stream.last]``)
+        self._request_body: Any = None  # the request's JSON body, decoded on first use
         self.entities = {entity.spec.name: _Entities(entity) for entity in compiled.entities}
         self.folds: dict[str, dict[tuple[Any, ...], list[str]]] = {
             fold.rule: {} for fold in self.spec.folds
@@ -367,6 +411,8 @@ class EngineChecker:
         ):
             self.sentinel_at = index
             return []
+        if not data and compiled.allow_empty:
+            return []  # a priming event (an id, empty data): nothing to check
         # 1. decode and kind
         payload: Any
         if compiled.json_optional and data.lstrip()[:1] not in ("{", "["):
@@ -396,6 +442,7 @@ class EngineChecker:
         if kind is None:
             return self._stamp(out, ev, index)
         self.events_seen += 1
+        self.last_payload = payload
         counts = self.counts
         seen = counts.get(kind, 0)
         counts[kind] = seen + 1
@@ -523,6 +570,8 @@ class EngineChecker:
                 )
             return None
         kind = get_path(payload, compiled.kind_path)
+        if kind is None and compiled.kind_absent:
+            kind = next((name for key, name in compiled.kind_absent if key in payload), None)
         if not isinstance(kind, str):
             out.append(
                 Violation(
@@ -659,7 +708,14 @@ class EngineChecker:
             return
         for entity in compiled.entities:
             if kind in entity.created or kind in entity.members or kind in entity.terminal:
-                self._entity(entity, kind, payload, out)
+                if entity.each is None:
+                    self._entity(entity, kind, payload, out)
+                    continue
+                items = get_path(payload, entity.each)
+                for item in items if isinstance(items, list) else ():
+                    self._entity(entity, kind, item, out)
+        for match, path, request_path in compiled.request_match.get(kind, ()):
+            self._request_match(match, kind, get_path(payload, path), request_path, out)
         for number, (progression, keys, ranks) in enumerate(compiled.progressions):
             rank = ranks.get(kind)
             if rank is None:
@@ -735,14 +791,52 @@ class EngineChecker:
                         )
                     )
 
+    def _request_match(
+        self, match: Any, kind: str, value: Any, request_path: Path, out: list[Violation]
+    ) -> None:
+        """``[[request_match]]``: ``value`` must equal the request body's value at
+        ``request_path`` (nothing to compare without a request or a JSON body)."""
+        if value is None:
+            return
+        body = self._request_body
+        if body is None:
+            request = self.setup.request
+            try:
+                body = json.loads(request.body) if request is not None else _NO_BODY
+            except (ValueError, RecursionError):
+                body = _NO_BODY
+            self._request_body = body
+        if body is _NO_BODY or not isinstance(body, dict):
+            return
+        expected = get_path(body, request_path)
+        if expected != value:
+            said = "has none" if expected is None else f"has {_show(expected)}"
+            out.append(
+                Violation(
+                    f"{kind} carries {match.path} {_show(value)}, but the request's "
+                    f"{match.request} {said}",
+                    _json_path(match.path),
+                    rule=match.rule,
+                )
+            )
+
     def _entity(self, entity: _Entity, kind: str, payload: Any, out: list[Violation]) -> None:
         spec = entity.spec
-        key = _key(payload, entity.keys)
+        if entity.defaults is None:
+            key = _key(payload, entity.keys)
+        else:
+            key = tuple(
+                default if (found := get_path(payload, path)) is None else found
+                for path, default in zip(entity.keys, entity.defaults, strict=True)
+            )
+            if any(part is None or isinstance(part, (dict, list)) for part in key):
+                key = None
         if key is None:
             return
         state = self.entities[spec.name]
         entries, open_ = state.entries, state.open
-        if kind in entity.created:
+        ends = entity.ends is not None and get_path(payload, entity.ends) is not None
+        if kind in entity.created or (spec.open_on_member and key not in entries):
             if key in entries:
                 out.append(
                     Violation(
@@ -778,6 +872,9 @@ class EngineChecker:
             kind_of = get_path(payload, entity.type) if entity.type is not None else None
             entries[key] = [self.index, None, kind_of, None]  # created, ended, type, last member
             open_[key] = self.index
+            if ends:  # created and ended by one event (a terminal field)
+                del open_[key]
+                entries[key][1] = self.index
             return
         if key not in open_ and self.resumed and key not in entries:
             entries[key] = [None, None]  # created before the resume point
@@ -787,7 +884,7 @@ class EngineChecker:
             problem = "was never created" if entry is None else f"already ended at event {entry[1]}"
             rule = (
                 spec.once_rule
-                if (entry is not None and kind in entity.terminal and spec.once_rule)
+                if (entry is not None and (kind in entity.terminal or ends) and spec.once_rule)
                 else spec.rule
             )
             out.append(
@@ -799,7 +896,7 @@ class EngineChecker:
             return
         if spec.fits or spec.last:
             self._fits(entity, kind, payload, key, entries[key], out)
-        if kind in entity.terminal:
+        if kind in entity.terminal or ends:
             del open_[key]
             entries[key][1] = self.index
 
@@ -874,9 +971,20 @@ class EngineChecker:
             out.append(
                 Violation(
                     f"the stream ends without a terminal event ({kinds}){suffix}",
-                    rule=terminal.rule,
+                    rule=terminal.missing_rule or terminal.rule,
                 )
             )
+        last = self.compiled.last
+        if last is not None and not errored and isinstance(self.last_payload, dict):
+            absent = [name for name, path in last[1] if not _all_set(self.last_payload, path)]
+            if absent:
+                out.append(
+                    Violation(
+                        f"the last event has no {', '.join(absent)}: the stream did not "
+                        f"finish{suffix}",
+                        rule=last[0].rule,
+                    )
+                )
         sentinel = spec.stream.sentinel
         if sentinel is not None and sentinel.required and self.sentinel_at is None and not errored:
             out.append(

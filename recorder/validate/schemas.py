@@ -246,12 +246,10 @@ def _compile_version(profile: str, version: str) -> dict[str, _EventSchema]:
     )
     deviations = load_schema(profile, version, "deviations.json")["deviations"]
     compiled: dict[str, _EventSchema] = {}
-    for entry in sorted((folder / "events").iterdir(), key=lambda t: t.name):
-        if not entry.name.endswith(".json"):
-            continue
-        event = entry.name.removesuffix(".json")
+    for parts in sorted(_event_files(folder / "events")):
+        event = "/".join(parts).removesuffix(".json")  # MCP's methods: notifications/progress
         schema = jsonschema_rs.dereference(
-            load_schema(profile, version, "events", entry.name), registry=registry, offline=True
+            load_schema(profile, version, "events", *parts), registry=registry, offline=True
         )
         applicable = tuple(
             _Deviation(
@@ -267,6 +265,15 @@ def _compile_version(profile: str, version: str) -> dict[str, _EventSchema]:
         )
         compiled[event] = _EventSchema(event, schema, applicable)
     return compiled
+
+
+def _event_files(folder: Traversable) -> Iterator[tuple[str, ...]]:
+    """Path parts of each ``.json`` under ``folder``; an event name with ``/`` is a subfolder."""
+    for entry in folder.iterdir():
+        if entry.is_dir():
+            yield from ((entry.name, *parts) for parts in _event_files(entry))
+        elif entry.name.endswith(".json"):
+            yield (entry.name,)
 
 
 def _documents(folder: Traversable) -> Iterator[dict[str, Any]]:
