@@ -452,7 +452,27 @@ def load_profile_file(path: str | Path) -> Profile:
                 f"{file}: its schemas folder {folder} has no profile.json "
                 "(see schemas/<profile>/profile.json for the format)"
             )
+        _check_schema_folder(file, folder)
     return build_profile(spec, str(file), folder)
+
+
+def _check_schema_folder(file: Path, folder: Path) -> None:
+    """A profile file's own schemas: every version its profile.json lists has its
+    deviations.json and events/ (found now, not at the first stream)."""
+    where = folder / "profile.json"
+    try:
+        meta = json.loads(where.read_text(encoding="utf-8"))
+        versions = meta["versions"]
+        default = meta["default_version"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        problem = f"no {error}" if isinstance(error, KeyError) else str(error)
+        raise ProfileError(f"{file}: its {where} is not a schema profile.json: {problem}") from None
+    if not isinstance(versions, list) or default not in versions:
+        raise ProfileError(f"{file}: its {where} lists no version {default!r} (default_version)")
+    for version in versions:
+        for needed in ("deviations.json", "events"):
+            if not (folder / str(version) / needed).exists():
+                raise ProfileError(f"{file}: its schemas folder has no {version}/{needed}")
 
 
 # --------------------------------------------------------------------------- registry

@@ -221,7 +221,8 @@ def infer_version(profile: str, request: RecordedRequest | None, payloads: Itera
 
 @cache
 def _profile_meta(profile: str) -> dict[str, Any]:
-    if not re.fullmatch(r"[a-z0-9_-]+", profile):
+    # name@hash: the schemas of a profile file, registered by recorder.profiles
+    if not re.fullmatch(r"[a-z0-9_-]+(@[0-9a-f]+)?", profile):
         raise ProfileError(f"no profile named {profile!r}")
     try:
         meta = load_schema(profile, "profile.json")
