@@ -411,12 +411,20 @@ def build_profile(spec: ProfileSpec, origin: str, schema_folder: Any = None) -> 
     profile: Profile
 
     def checker(setup: StreamSetup) -> StreamChecker:
-        schemas = None
+        schemas = decide = None
         if schema_name is not None and setup.schemas:
             from recorder.validate.schemas import SchemaSet, infer_version
 
-            schemas = SchemaSet.load(schema_name, infer_version(schema_name, setup.request, ()))
-        return EngineChecker(profile, compiled, setup, schemas, fold_factory)
+            def decide(payloads: list[Any]) -> Any:
+                return SchemaSet.load(schema_name, infer_version(schema_name, setup.request, payloads))
+
+            header = spec.schemas.version_header if spec.schemas else None
+            request = setup.request
+            if not compiled.version_kinds or (
+                request is not None and header and request.header(header)
+            ):
+                schemas, decide = decide([]), None
+        return EngineChecker(profile, compiled, setup, schemas, fold_factory, decide)
 
     profile = Profile(
         name=spec.name,
@@ -488,7 +496,7 @@ def _builtin_folders() -> dict[str, Any]:
 
 
 #: Profiles whose checker is written in Python (module path -> defines PROFILE).
-_PYTHON_BUILTINS = {"assistants": "recorder.profiles.assistants"}
+_PYTHON_BUILTINS: dict[str, str] = {}
 
 
 @cache

@@ -125,6 +125,15 @@ class StreamSpec(_Model):
     terminal: TerminalSpec | None = None
     last: LastSpec | None = None
     once: list[OnceSpec] = Field(default_factory=list)
+    infer_shape: dict[str, str] = Field(
+        default_factory=dict,
+        description="first kind -> the endpoint shape of a stream whose request does not say",
+    )
+    resumed_shapes: list[str] = Field(
+        default_factory=list,
+        description="shapes that continue an earlier stream: entities they refer to without "
+        "creating them were opened there",
+    )
     allow_empty: bool = Field(
         False,
         description="an event with empty data (MCP's priming event: an id and empty data) is "
@@ -339,6 +348,11 @@ class ViewSpec(_Model):
 class SchemaRefSpec(_Model):
     dir: str = Field(description="folder under the package's schemas/, or relative to the file")
     version_header: str | None = None
+    version_kinds: list[str] = Field(
+        default_factory=list,
+        description="without the version header, schema checks wait (16 events at most) for "
+        "a payload of these kinds, then the version is inferred from the payloads seen",
+    )
 
 
 class ProfileSpec(_Model):

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from recorder.wire.sse import ServerSentEvent
 
 __all__ = [
+    "Carried",
     "EndRule",
     "EventRule",
     "EventView",
@@ -45,13 +46,15 @@ class Violation:
 
     ``rule`` overrides the id the function was registered with (a function that checks two
     related rules); ``severity`` (``"error"``, ``"warning"``, ``"info"``) overrides the rule's
-    default for this one case (a model's invalid JSON passed through is a warning).
+    default for this one case (a model's invalid JSON passed through is a warning), and
+    ``source`` its source (a SPEC rule whose other half is what every real stream shows, EX).
     """
 
     message: str
     json_path: str | None = None
     rule: str | None = None
     severity: str | None = None
+    source: str | None = None
 
 
 def parse_path(path: str) -> tuple[str | int, ...]:
@@ -62,7 +65,11 @@ def parse_path(path: str) -> tuple[str | int, ...]:
 def get_path(value: Any, keys: Sequence[str | int]) -> Any:
     """The value at ``keys`` inside ``value``, or None when any step is missing."""
     for key in keys:
-        if isinstance(key, int):
+        if key.__class__ is str:  # the common step first: this runs several times per event
+            if value.__class__ is not dict and not isinstance(value, dict):
+                return None
+            value = value.get(key)
+        elif isinstance(key, int):
             if not isinstance(value, list) or not -len(value) <= key < len(value):
                 return None
             value = value[key]
@@ -96,6 +103,15 @@ class EntityState:
     ended_at: int | None = None
     status: str | None = None
     type: str | None = None  # read from its created event (``[[entities]] type``)
+
+
+@dataclass(frozen=True, slots=True)
+class Carried:
+    """What a stream leaves the next stream of its cassette (``StreamView.previous``): its
+    folded final object and, per ``[[entities]]`` name, the entities still open at its end."""
+
+    final: Any
+    open: Mapping[str, Mapping[tuple[Any, ...], EntityState]]
 
 
 class StreamView:
@@ -148,10 +164,10 @@ class StreamView:
         return dict(self._state.setup.facts)
 
     @property
-    def previous(self) -> object | None:
-        """What the previous stream of the same cassette carried over (profile-specific)."""
-        previous: object | None = self._state.setup.previous
-        return previous
+    def previous(self) -> Carried | None:
+        """What the previous stream of the same cassette left (None for the first)."""
+        previous = self._state.setup.previous
+        return previous if isinstance(previous, Carried) else None
 
     @property
     def index(self) -> int:
@@ -186,6 +202,19 @@ class StreamView:
         tracker = self._state.entities.get(name)
         return {} if tracker is None else tracker.snapshot()
 
+    def entity(self, name: str, key: tuple[Any, ...]) -> EntityState | None:
+        """One entity of ``[[entities]]`` ``name`` by key (cheaper than :meth:`entities`)."""
+        tracker = self._state.entities.get(name)
+        entry = None if tracker is None else tracker.entries.get(key)
+        if entry is None:
+            return None
+        return EntityState(entry[0], entry[1], type=entry[2] if len(entry) > 2 else None)
+
+    def open_keys(self, name: str) -> tuple[tuple[Any, ...], ...]:
+        """Keys of the entities of ``name`` still open, oldest first."""
+        tracker = self._state.entities.get(name)
+        return () if tracker is None else tuple(tracker.open)
+
     def joined(self, fold: str, key: tuple[Any, ...]) -> str | None:
         """The pieces a ``[[folds]]`` entry (by rule id) joined so far for ``key``."""
         store = self._state.folds.get(fold)
@@ -198,6 +227,15 @@ class StreamView:
         """The profile's final object as folded so far (``sse-recorder final``), else None."""
         fold = self._state.fold
         return None if fold is None else fold.result()
+
+    def folded_part(self, *keys: str | int) -> Any:
+        """One part of the folded object (``"messages", "msg_1"``), as plain JSON, else None:
+        cheaper than :meth:`folded` when the fold can give one part (its ``part`` method)."""
+        fold = self._state.fold
+        if fold is None:
+            return None
+        part = getattr(fold, "part", None)
+        return part(keys) if part is not None else get_path(fold.result(), keys)
 
     def identity(self) -> dict[str, Any]:
         """The identity fields (``[[identity]]`` paths) as first seen."""

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from recorder.validate.context import (
+    Carried,
     EndRule,
     EntityState,
     EventRule,
@@ -48,6 +49,8 @@ __all__ = ["CompiledProfile", "EngineChecker", "excerpt_of"]
 
 _raw_decode = json.JSONDecoder().raw_decode
 _SEVERITY = {severity.value: severity for severity in Severity}
+#: Payloads held back at most before the schema version is decided from what has arrived.
+HOLD = 16
 Path = tuple[str | int, ...]
 
 
@@ -114,6 +117,13 @@ class CompiledProfile:
         self.match_rule = stream.kind.match_rule
         self.json_optional = stream.json_mode == "looks-like"
         self.sentinel = stream.sentinel
+        #: Rules registered for this kind run at the sentinel (the event name, else its data).
+        self.sentinel_kind = (
+            (stream.sentinel.event or stream.sentinel.data) if stream.sentinel else ""
+        )
+        self.infer_shape = dict(stream.infer_shape)
+        self.resumed_shapes = frozenset(stream.resumed_shapes)
+        self.version_kinds = frozenset(spec.schemas.version_kinds if spec.schemas else ())
         self.terminal_kinds = frozenset(stream.terminal.kinds) if stream.terminal else frozenset()
         self.after_terminal = (
             frozenset(stream.terminal.allow_after) if stream.terminal else frozenset()
@@ -273,6 +283,7 @@ class EngineChecker:
         setup: StreamSetup,
         schemas: Any,
         fold_factory: Callable[[], Any] | None,
+        decide_schemas: Callable[[list[Any]], Any] | None = None,
     ) -> None:
         self.profile = profile
         self.compiled = compiled
@@ -293,6 +304,7 @@ class EngineChecker:
         self.events_seen = 0  # events other than the sentinel
         self.terminal: tuple[int, str] | None = None
         self.sentinel_at: int | None = None
+        self.sentinel_ev: ServerSentEvent | None = None
         self.after_sentinel = 0
         self.error_at: int | None = None
         self.identity: dict[str, Any] = {}
@@ -311,6 +323,11 @@ class EngineChecker:
             {} for _ in compiled.progressions
         ]
         self._resume_counters()
+        if self.shape in compiled.resumed_shapes:
+            self.resumed = True
+        # Schema checks held back until a payload tells the version (``version_kinds``).
+        self.decide_schemas = decide_schemas
+        self.held: list[tuple[int, ServerSentEvent, str, Any]] = []
 
     def _resume_counters(self) -> None:
         request = self.setup.request
@@ -363,6 +380,7 @@ class EngineChecker:
         ev: ServerSentEvent | None,
         index: int | None,
         severity: str | None = None,
+        source: str | None = None,
     ) -> Finding:
         info = self.rules[rule]
         level = _SEVERITY[severity] if severity else info.severity
@@ -382,7 +400,7 @@ class EngineChecker:
             ev.line if ev is not None else None,
             json_path,
             excerpt_of(ev.data) if ev is not None else None,
-            info.source,
+            source or info.source,
         )
 
     # ------------------------------------------------------------------ StreamChecker
@@ -409,8 +427,18 @@ class EngineChecker:
             and data == sentinel.data
             and (sentinel.event is None or ev.event == sentinel.event)
         ):
-            self.sentinel_at = index
-            return []
+            self.sentinel_at, self.sentinel_ev = index, ev
+            rules = compiled.rules_by_kind.get(compiled.sentinel_kind)
+            if not rules:
+                return []
+            view = EventView(index, ev, compiled.sentinel_kind, None)
+            for event_rule in rules:
+                if not event_rule.shapes or self.shape in event_rule.shapes:
+                    out.extend(
+                        v if v.rule else replace(v, rule=event_rule.id)
+                        for v in event_rule.function(view, self.view)
+                    )
+            return self._stamp(out, ev, index)
         if not data and compiled.allow_empty:
             return []  # a priming event (an id, empty data): nothing to check
         # 1. decode and kind
@@ -422,12 +450,8 @@ class EngineChecker:
             payload, end = _raw_decode(data)
             if end != len(data) and data[end:].strip():
                 raise ValueError("trailing data after the JSON value")
-        except (ValueError, RecursionError) as error:
-            payload = None
-            problem = (
-                "nests too deep" if isinstance(error, RecursionError) else f"is not JSON ({error})"
-            )
-            out.append(Violation(f"{ev.event} data {problem}", rule=self.spec.stream.json_rule))
+        except (ValueError, RecursionError):
+            payload = self._decode_slowly(ev, out)
         if payload is not None and (
             data.count("{") + data.count("[") > MAX_DEPTH and too_deep(payload)
         ):
@@ -449,8 +473,12 @@ class EngineChecker:
         if not seen:
             self.first_seen[kind] = index
         # 2. framing of the stream
-        if self.events_seen == 1 and isinstance(payload, dict):
-            self._first_payload(payload, out)
+        if self.events_seen == 1:
+            if self.shape is None and kind in compiled.infer_shape:
+                self.shape = compiled.infer_shape[kind]
+                self.resumed = self.resumed or self.shape in compiled.resumed_shapes
+            if isinstance(payload, dict):
+                self._first_payload(payload, out)
         self._framing(kind, payload, out, seen)
         if kind not in compiled.mentioned and (
             self.schemas is None or not self.schemas.knows(kind)
@@ -476,28 +504,20 @@ class EngineChecker:
         self._state(kind, payload, out)
         # 4. schema
         schemas = self.schemas
-        if schemas is not None:
+        if schemas is None and self.decide_schemas is not None:
+            schemas = self._hold(index, ev, kind, payload)
+            if schemas is not None:
+                found = self._stamp(out, ev, index)
+                found.extend(self._release())
+                out = []
+                self._fold_and_rules(index, ev, kind, payload, out)
+                found.extend(self._stamp(out, ev, index))
+                return found
+        elif schemas is not None:
             issues = schemas.check(kind, payload, strict=self.strict)
             if issues:
                 found = self._stamp(out, ev, index)
-                relaxed = self.relaxed
-                found.extend(
-                    Finding(
-                        issue.rule,
-                        issue.severity,
-                        f"{kind}: {issue.message}",
-                        self.interaction,
-                        index,
-                        ev.offset,
-                        ev.line,
-                        issue.json_path,
-                        excerpt_of(data),
-                        self.rules[issue.rule].source if issue.rule in self.rules else "SPEC",
-                    )
-                    if issue.rule not in relaxed or issue.severity is not Severity.ERROR
-                    else self._relaxed_schema_finding(issue, kind, ev, index)
-                    for issue in issues
-                )
+                found.extend(self._schema_findings(issues, kind, ev, index))
                 out = []
                 self._fold_and_rules(index, ev, kind, payload, out)
                 found.extend(self._stamp(out, ev, index))
@@ -505,6 +525,72 @@ class EngineChecker:
         # 5-6. fold and rules
         self._fold_and_rules(index, ev, kind, payload, out)
         return self._stamp(out, ev, index) if out else []
+
+    def _hold(self, index: int, ev: ServerSentEvent, kind: str, payload: Any) -> Any:
+        """Hold a payload back until the schema version is known; the schemas once decided
+        (by a ``version_kinds`` payload, or after ``HOLD`` payloads), else None."""
+        self.held.append((index, ev, kind, payload))
+        if kind not in self.compiled.version_kinds and len(self.held) < HOLD:
+            return None
+        assert self.decide_schemas is not None
+        self.schemas = self.decide_schemas([payload for _, _, _, payload in self.held])
+        self.decide_schemas = None
+        return self.schemas
+
+    def _release(self) -> list[Finding]:
+        """The schema findings of the payloads held back (the version is decided)."""
+        held, self.held = self.held, []
+        found: list[Finding] = []
+        for index, ev, kind, payload in held:
+            issues = self.schemas.check(kind, payload, strict=self.strict)
+            if issues:
+                found.extend(self._schema_findings(issues, kind, ev, index))
+        return found
+
+    def _schema_findings(
+        self, issues: list[Any], kind: str, ev: ServerSentEvent, index: int
+    ) -> list[Finding]:
+        relaxed = self.relaxed
+        return [
+            Finding(
+                issue.rule,
+                issue.severity,
+                f"{kind}: {issue.message}",
+                self.interaction,
+                index,
+                ev.offset,
+                ev.line,
+                issue.json_path,
+                excerpt_of(ev.data),
+                self.rules[issue.rule].source if issue.rule in self.rules else "SPEC",
+            )
+            if issue.rule not in relaxed or issue.severity is not Severity.ERROR
+            else self._relaxed_schema_finding(issue, kind, ev, index)
+            for issue in issues
+        ]
+
+    def _decode_slowly(self, ev: ServerSentEvent, out: list[Violation]) -> Any:
+        """The payload of data that is not one bare JSON value: JSON with whitespace around
+        it passes; junk after a JSON object is reported and the object is still checked."""
+        data = ev.data
+        rule = self.spec.stream.json_rule
+        try:
+            return json.loads(data)
+        except RecursionError:
+            message = f"{ev.event} data nests deeper than {MAX_DEPTH} levels: its rules are skipped"
+            out.append(Violation(message, rule=rule))
+            return None
+        except ValueError as error:
+            problem = f"is not JSON ({error})"
+        try:
+            payload = _raw_decode(data.strip())[0]
+        except (ValueError, RecursionError):
+            payload = None
+        if not isinstance(payload, dict):
+            payload = None
+        recovered = "; the rules check the JSON value before it" if payload else ""
+        out.append(Violation(f"{ev.event} data {problem}{recovered}", rule=rule))
+        return payload
 
     def _relaxed_schema_finding(
         self, issue: Any, kind: str, ev: ServerSentEvent, index: int
@@ -543,7 +629,7 @@ class EngineChecker:
 
     def _stamp(self, violations: list[Violation], ev: ServerSentEvent, index: int) -> list[Finding]:
         return [
-            self._finding(v.rule or "", v.message, v.json_path, ev, index, v.severity)
+            self._finding(v.rule or "", v.message, v.json_path, ev, index, v.severity, v.source)
             for v in violations
         ]
 
@@ -890,6 +976,7 @@ class EngineChecker:
             out.append(
                 Violation(
                     f"{kind} refers to {spec.name} {_show_key(spec.key, key)}, which {problem}",
+                    _json_path(spec.key[0]) if len(spec.key) == 1 else None,
                     rule=rule,
                 )
             )
@@ -953,6 +1040,10 @@ class EngineChecker:
 
     def finish(self, *, end_offset: int, cut: str | None) -> Iterator[Finding]:
         """Completeness findings once the body has ended."""
+        if self.held and self.decide_schemas is not None:
+            self.schemas = self.decide_schemas([payload for _, _, _, payload in self.held])
+            self.decide_schemas = None
+            yield from self._release()
         self.index = -1
         spec = self.spec
         end = ServerSentEvent("", "", offset=end_offset)
@@ -990,6 +1081,13 @@ class EngineChecker:
             out.append(
                 Violation(f"the stream ends without {sentinel.data}{suffix}", rule=sentinel.rule)
             )
+        elif sentinel is not None and self.sentinel_ev is not None:
+            name = sentinel.event or sentinel.data
+            late = [f"{self.after_sentinel} events follow {name}"] if self.after_sentinel > 1 else []
+            if cut is not None and "unfinished" in cut:
+                late.append(f"the body goes on after {name}: {cut}")
+            for message in late:  # located at the sentinel
+                yield self._finding(sentinel.rule, message, None, self.sentinel_ev, self.sentinel_at)
         for counter, _ in self.compiled.counters:
             missing = self.counter_missing.get(counter.path, 0)
             if missing and not self.counter_seen.get(counter.path):
@@ -1032,8 +1130,16 @@ class EngineChecker:
             yield replace(finding, excerpt=None, line=None)
 
     def carry(self) -> object | None:
-        """What the next stream of the cassette should know: the folded object."""
-        return self.fold.result() if self.fold is not None else None
+        """What the next stream of the cassette should know: the folded object and the
+        entities still open (``StreamView.previous``)."""
+        return Carried(
+            self.fold.result() if self.fold is not None else None,
+            {
+                name: {key: state[key] for key in tracker.open}
+                for name, tracker in self.entities.items()
+                if tracker.open and (state := tracker.snapshot())
+            },
+        )
 
     def final(self) -> Any:
         """The profile's final object for this stream (None without a fold)."""
