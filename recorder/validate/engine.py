@@ -175,7 +175,11 @@ class CompiledProfile:
         self.identity = tuple(
             (
                 entry,
-                tuple((path, parse_path(path)) for path in entry.paths),
+                tuple(
+                    # a one-key path reads with dict.get (the hot path: every event)
+                    (path, parsed, parsed[0] if len(parsed) == 1 else None)
+                    for path, parsed in ((path, parse_path(path)) for path in entry.paths)
+                ),
                 frozenset(entry.kinds),
                 tuple(entry.placeholders),
             )
@@ -771,8 +775,8 @@ class EngineChecker:
             if kinds and kind not in kinds:
                 continue
             identity = self.identity
-            for name, path in paths:
-                value = get_path(payload, path)
+            for name, path, key in paths:
+                value = payload.get(key) if key is not None else get_path(payload, path)
                 if value is None or (placeholders and value in placeholders):
                     continue
                 first = identity.setdefault(name, value)

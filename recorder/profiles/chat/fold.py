@@ -155,9 +155,12 @@ def _fill_declared(message: dict[str, Any]) -> None:
 class _Choice:
     """One choice of the snapshot: its own fields and the merged message."""
 
-    __slots__ = ("fields", "message")
+    __slots__ = ("fields", "message", "settled")
 
     def __init__(self, choice: dict[str, Any]) -> None:
+        #: True when a dump-and-merge of a content-only delta would only append its text:
+        #: the last merge filled every declared field and added nothing but content.
+        self.settled = False
         self.fields = {key: value for key, value in choice.items() if key != "delta"}
         logprobs = self.fields.get("logprobs")
         if isinstance(logprobs, dict):  # extended later: never the caller's lists
@@ -168,8 +171,15 @@ class _Choice:
             _accumulate(self.message, delta)
 
     def merge(self, delta: dict[str, Any]) -> None:
+        if self.settled and len(delta) == 1:  # the bulk of a stream: {"content": "..."}
+            piece = delta.get("content")
+            content = self.message.get("content")
+            if type(piece) is str and type(content) is _Pieces:
+                content.parts.append(piece)
+                return
         _fill_declared(self.message)  # the library dumps the message, then merges
         _accumulate(self.message, delta)
+        self.settled = len(delta) == 1 and "content" in delta
 
     def update(self, choice: dict[str, Any]) -> None:
         """What the library does after the delta: finish reason and logprobs."""

@@ -118,26 +118,27 @@ def chunk_protocol(event: EventView, stream: StreamView) -> Iterator[Violation]:
             "$.usage",
             rule="CH12",
         )
-    if not isinstance(choices, list):
+    if type(choices) is not list:
         return
+    # The hot path (a content delta of an open choice) is a few dict reads: paths and
+    # messages are built only when something is wrong.
     for position, choice in enumerate(choices):
-        if not isinstance(choice, dict):
+        if type(choice) is not dict:
             continue
         number = choice.get("index")
         if type(number) is not int:
             continue  # the schema reports it
         delta = choice.get("delta")
-        if not isinstance(delta, dict):
+        if type(delta) is not dict:
             delta = {}
         finish = choice.get("finish_reason")
-        where = f"$.choices[{position}]"
         known = state.choices.get(number)
         if known is None:
             known = state.choices[number] = _Choice()
             if not delta.get("role"):
                 yield Violation(
                     f"the first delta of choice {number} has no role",
-                    where + ".delta.role",
+                    f"$.choices[{position}].delta.role",
                     rule="CH5",
                 )
         elif known.finish is not None:
@@ -145,29 +146,34 @@ def chunk_protocol(event: EventView, stream: StreamView) -> Iterator[Violation]:
                 yield Violation(
                     f"choice {number} gets finish_reason {finish!r} again (it was "
                     f"{known.finish!r} at event {known.finish_at}): it is set once",
-                    where + ".finish_reason",
+                    f"$.choices[{position}].finish_reason",
                     rule="CH9",
                 )
             elif _has_text(delta):
                 yield Violation(
                     f"a delta for choice {number} after its finish_reason {known.finish!r} "
                     f"(event {known.finish_at}): nothing follows it",
-                    where + ".delta",
+                    f"$.choices[{position}].delta",
                     rule="CH10",
                 )
             continue
         if delta:
-            yield from _text(delta, where)
+            content = delta.get("content")
+            refusal = delta.get("refusal")
+            if (content is not None and type(content) is not str) or (
+                refusal is not None and type(refusal) is not str
+            ):
+                yield from _text(delta, f"$.choices[{position}]")
             calls = delta.get("tool_calls")
-            if isinstance(calls, list) and calls:
-                yield from _tool_calls(known, calls, index, where)
+            if calls:
+                yield from _tool_calls(known, calls, index, f"$.choices[{position}]")
             function = delta.get("function_call")
-            if isinstance(function, dict):
-                yield from _function_call(known, function, index, where)
+            if function:
+                yield from _function_call(known, function, index, f"$.choices[{position}]")
         if finish is not None:
             known.finish = finish
             known.finish_at = index
-            yield from _finished(known, number, finish, where)
+            yield from _finished(known, number, finish, f"$.choices[{position}]")
 
 
 #: Delta fields that carry what the message accumulates (``role`` is repeated harmlessly by
@@ -258,10 +264,10 @@ def _tool_calls(choice: _Choice, calls: list[Any], index: int, where: str) -> It
             known.arguments.append(arguments)
 
 
-def _function_call(
-    choice: _Choice, function: dict[str, Any], index: int, where: str
-) -> Iterator[Violation]:
+def _function_call(choice: _Choice, function: Any, index: int, where: str) -> Iterator[Violation]:
     """The deprecated ``function_call`` delta: a name first, then argument text."""
+    if type(function) is not dict:
+        return  # the schema reports it
     known = choice.function
     if known is None:
         if not function.get("name"):
