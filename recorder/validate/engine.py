@@ -177,7 +177,11 @@ class CompiledProfile:
                 entry,
                 tuple(
                     # a one-key path reads with dict.get (the hot path: every event)
-                    (path, parsed, parsed[0] if len(parsed) == 1 else None)
+                    (
+                        path,
+                        parsed,
+                        parsed[0] if len(parsed) == 1 and type(parsed[0]) is str else None,
+                    )
                     for path, parsed in ((path, parse_path(path)) for path in entry.paths)
                 ),
                 frozenset(entry.kinds),
@@ -775,8 +779,8 @@ class EngineChecker:
             if kinds and kind not in kinds:
                 continue
             identity = self.identity
-            for name, path, key in paths:
-                value = payload.get(key) if key is not None else get_path(payload, path)
+            for name, path, single in paths:
+                value = payload.get(single) if single is not None else get_path(payload, path)
                 if value is None or (placeholders and value in placeholders):
                     continue
                 first = identity.setdefault(name, value)
