@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 
 NAME = "serve"
@@ -69,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
         args.paths, speed=args.speed, instant=args.instant, faults=args.fault, matcher=args.match
     )
     loaded = app.replayer.cassettes
+    # The loaded cassettes live as long as the server: take them out of the collector's
+    # full passes, which otherwise walk every recorded chunk again while a response streams.
+    gc.freeze()
     for cassette in loaded:
         for warning in cassette.warnings:
             print(f"sse-recorder serve: warning: {cassette.path}: {warning}", file=sys.stderr)

@@ -117,7 +117,12 @@ async def _execute(plan: ReplayPlan, start: float, receive: Receive, send: SendM
             }
         )
         for chunk in plan.sends:
-            if not await until(chunk.at):
+            # A chunk due at once (every chunk under --instant) costs no clock read and no
+            # coroutine: 17% of the server's time per chunk went there (cProfile, issue 15.2).
+            if chunk.at > 0.0:
+                if not await until(chunk.at):
+                    return
+            elif gone.done():
                 return
             await send({"type": "http.response.body", "body": chunk.data, "more_body": True})
         if not await until(plan.end_at):
