@@ -150,6 +150,11 @@ def _legacy_function_call(events: Events) -> None:
             choice["finish_reason"] = "function_call"
 
 
+def _legacy_without_name(events: Events) -> None:
+    _legacy_function_call(events)
+    events[0]["choices"][0]["delta"]["function_call"].pop("name")
+
+
 # Each case: (name, base body, mutation, rule, index of the first breaking event).
 CASES: list[tuple[str, str, Callable[[Events], None], str, int | None]] = [
     ("data-not-json", TEXT, lambda e: e.__setitem__(2, '{"id": "chatcmpl-'), "CH1", 2),
@@ -193,7 +198,7 @@ CASES: list[tuple[str, str, Callable[[Events], None], str, int | None]] = [
     (
         "legacy-function-call-without-name",
         TOOL,
-        lambda e: None,
+        _legacy_without_name,
         "CH7",
         0,
     ),

@@ -237,6 +237,11 @@ class CompiledProfile:
         mentioned |= set(self.rules_by_kind) | set(self.request_match)
         mentioned |= {kind for _, kind in self.kind_absent}
         self.mentioned = frozenset(mentioned)
+        #: The entities each kind creates, touches or ends (looked up once per event).
+        self.entities_of: dict[str, tuple[_Entity, ...]] = {
+            kind: tuple(e for e in self.entities if kind in e.created | e.members | e.terminal)
+            for kind in mentioned
+        }
         # Kinds with nothing but a schema to check take the fast path.
         self.busy = frozenset(
             kind
@@ -800,14 +805,13 @@ class EngineChecker:
                         )
         if kind not in compiled.busy:
             return
-        for entity in compiled.entities:
-            if kind in entity.created or kind in entity.members or kind in entity.terminal:
-                if entity.each is None:
-                    self._entity(entity, kind, payload, out)
-                    continue
-                items = get_path(payload, entity.each)
-                for item in items if isinstance(items, list) else ():
-                    self._entity(entity, kind, item, out)
+        for entity in compiled.entities_of.get(kind, ()):
+            if entity.each is None:
+                self._entity(entity, kind, payload, out)
+                continue
+            items = get_path(payload, entity.each)
+            for item in items if isinstance(items, list) else ():
+                self._entity(entity, kind, item, out)
         for match, path, request_path in compiled.request_match.get(kind, ()):
             self._request_match(match, kind, get_path(payload, path), request_path, out)
         for number, (progression, keys, ranks) in enumerate(compiled.progressions):
@@ -829,10 +833,11 @@ class EngineChecker:
             else:
                 self.progress[number][key] = (rank, kind)
         for fold, keys, piece_path in compiled.fold_deltas.get(kind, ()):
-            key = _key(payload, keys)
             piece = get_path(payload, piece_path)
-            if key is not None and isinstance(piece, str):
-                self.folds[fold.rule].setdefault(key, []).append(piece)
+            if isinstance(piece, str):  # (the key only then: most deltas of a kind are others')
+                key = _key(payload, keys)
+                if key is not None:
+                    self.folds[fold.rule].setdefault(key, []).append(piece)
         for fold, keys, final_path in compiled.fold_dones.get(kind, ()):
             key = _key(payload, keys)
             if key is None:
@@ -1006,11 +1011,11 @@ class EngineChecker:
     ) -> None:
         """A member that does not fit its entity's type, or that comes after the member that
         must come last (``[[entities]] fits`` and ``last``)."""
-        spec = entity.spec
         kind_of = entry[2] if len(entry) > 2 else None
-        if not isinstance(kind_of, str):
+        if kind_of.__class__ is not str:
             return  # created before a resume point, or without a type: nothing to hold it to
-        last = spec.last.get(kind_of)
+        spec = entity.spec
+        last = spec.last.get(kind_of) if spec.last else None
         if kind in entity.terminal:
             if last is not None and entry[3] != last:
                 out.append(

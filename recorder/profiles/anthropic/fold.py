@@ -116,6 +116,18 @@ class AnthropicFold:
 
     def feed(self, kind: str, payload: Any) -> None:
         """Fold one event (told apart by its JSON ``type``, else ``kind``)."""
+        if kind == "content_block_delta" and self._message is not None:
+            # The bulk of a stream, first: the same steps as below, fewer of them.
+            if isinstance(payload, dict) and payload.get("type") == kind:
+                index, delta = payload.get("index"), payload.get("delta")
+                blocks = self._blocks
+                if (
+                    isinstance(index, int)
+                    and -len(blocks) <= index < len(blocks)
+                    and isinstance(delta, dict)
+                ):
+                    blocks[index].delta(delta)
+                return
         if kind in ("ping", "error") or not isinstance(payload, dict):
             return
         event_type = payload.get("type")
