@@ -116,18 +116,21 @@ class AnthropicFold:
 
     def feed(self, kind: str, payload: Any) -> None:
         """Fold one event (told apart by its JSON ``type``, else ``kind``)."""
-        if kind == "content_block_delta" and self._message is not None:
-            # The bulk of a stream, first: the same steps as below, fewer of them.
-            if isinstance(payload, dict) and payload.get("type") == kind:
-                index, delta = payload.get("index"), payload.get("delta")
-                blocks = self._blocks
-                if (
-                    isinstance(index, int)
-                    and -len(blocks) <= index < len(blocks)
-                    and isinstance(delta, dict)
-                ):
-                    blocks[index].delta(delta)
-                return
+        if (
+            kind == "content_block_delta"
+            and self._message is not None
+            and isinstance(payload, dict)
+            and payload.get("type") == kind
+        ):  # the bulk of a stream, first: the same steps as below, fewer of them
+            index, delta = payload.get("index"), payload.get("delta")
+            blocks = self._blocks
+            if (
+                isinstance(index, int)
+                and -len(blocks) <= index < len(blocks)
+                and isinstance(delta, dict)
+            ):
+                blocks[index].delta(delta)
+            return
         if kind in ("ping", "error") or not isinstance(payload, dict):
             return
         event_type = payload.get("type")
@@ -173,6 +176,15 @@ class AnthropicFold:
         for name in _USAGE_COUNTS:
             if usage.get(name) is not None:
                 self._usage[name] = usage[name]
+
+    def part(self, keys: tuple[Any, ...]) -> Any:
+        """``("partial_json", index)``: the input JSON pieces of block ``index`` joined so far
+        (None when it has none), which the profile's rules read at the block's stop."""
+        index = keys[1] if len(keys) == 2 and keys[0] == "partial_json" else None
+        if type(index) is not int or not 0 <= index < len(self._blocks):
+            return None
+        pieces = self._blocks[index].json
+        return "".join(pieces) if pieces else None
 
     def result(self) -> dict[str, Any] | None:
         """The Message so far as plain JSON, None before ``message_start``."""
