@@ -62,7 +62,9 @@ class _Block:
     def delta(self, delta: dict[str, Any]) -> None:
         kind, block_type = delta.get("type"), self.block.get("type")
         if kind == "text_delta" and block_type == "text":
-            self._append(self.text, delta.get("text"))
+            text = delta.get("text")  # (inline: the most frequent delta of all)
+            if isinstance(text, str):
+                self.text.append(text)
         elif kind == "input_json_delta" and block_type in _TOOL_INPUT_BLOCKS:
             self._append(self.json, delta.get("partial_json"))
         elif kind == "citations_delta" and block_type == "text":
