@@ -365,6 +365,11 @@ class ProfileSpec(_Model):
         None, alias="rules_module", description="module holding @rule functions"
     )
     fold: str | None = Field(None, description="'module:Class' of the final-object fold")
+    fold_when_checking: bool = Field(
+        True,
+        description="False: no rule reads the folded object and a stream never continues the "
+        "one before it, so validation skips the fold (final, snapshots and diff still fold)",
+    )
     schemas: SchemaRefSpec | None = None
     rules: dict[str, RuleSpec]
     stream: StreamSpec

@@ -309,7 +309,11 @@ class EngineChecker:
         self.schemas = schemas
         self.dialect = setup.dialect_spec
         self.relaxed: Mapping[str, str] = self.dialect.relax if self.dialect is not None else {}
-        self.fold = fold_factory() if fold_factory is not None else None
+        self.fold = (
+            fold_factory()
+            if fold_factory is not None and compiled.spec.fold_when_checking
+            else None
+        )
         self.view = StreamView(self)
         self.index = -1
         self.counts: dict[str, int] = {}
