@@ -19,7 +19,9 @@ import anthropic
 import pytest
 
 from recorder.cassette import Cassette, Chunk, Interaction, RecordedRequest, RecordedResponse
+from recorder.errors import UsageError
 from recorder.profiles import detect, get_profile
+from recorder.replay.faults import FaultSpec, Piece, apply_event_faults
 from recorder.validate.findings import Finding, Severity
 from recorder.validate.runner import RuleConfig, validate_cassette, validate_file
 from recorder.wire.sse import SSEParser
@@ -85,7 +87,10 @@ def errors(events: Events, tmp_path: Path) -> list[Finding]:
 
 
 def drop(index: int) -> Callable[[Events], None]:
-    return lambda events: events.pop(index) and None
+    def mutate(events: Events) -> None:
+        del events[index]
+
+    return mutate
 
 
 def duplicate(index: int) -> Callable[[Events], None]:
@@ -548,15 +553,35 @@ def test_the_view_gives_the_delta_text() -> None:
     assert {"id", "*_id", "signature"} <= set(view.volatile)
 
 
-def test_the_error_event_is_what_the_anthropic_library_raises_on() -> None:
+def _faulted(spec: str) -> bytes:
+    pieces = [Piece(0.0, (REAL / TOOL).read_bytes(), 0.0)]
+    faulted = apply_event_faults(pieces, FaultSpec.parse(spec), view=PROFILE.view)
+    return b"".join(piece.data for piece in faulted)
+
+
+def test_the_error_event_fault_injects_an_overloaded_error(tmp_path: Path) -> None:
     error_event = PROFILE.view.error_event
     assert error_event is not None
     name, data = error_event.strip().split("\n")
     assert name == "event: error"
     payload = json.loads(data.removeprefix("data: "))
     assert payload["error"]["type"] == "overloaded_error"
-    assert PROFILE.view.kind("error", payload) == "error"
-    chunks = [*split_events((REAL / TOOL).read_bytes())[:5], error_event.encode()]
+    faulted = _faulted("error-event@5")
+    assert faulted.endswith(error_event.encode())
+    (tmp_path / "faulted.sse").write_bytes(faulted)
+    found = validate_file(tmp_path / "faulted.sse").findings
+    assert [(f.rule, f.event_index) for f in found] == [("E1", 5)]
+    assert "overloaded_error: Overloaded (injected by sse-recorder)" in found[0].message
+
+
+def test_drop_done_has_no_meaning_here() -> None:
+    with pytest.raises(UsageError, match="drop-done has no meaning here"):
+        _faulted("drop-done")
+
+
+def test_the_error_event_is_what_the_anthropic_library_raises_on() -> None:
+    chunks = split_events(_faulted("error-event@5"))
+    assert chunks[-1] == (PROFILE.view.error_event or "").encode()
     upstream = Upstream({("POST", "/v1/messages"): Script(chunks, gap=0.0)})
     with (
         upstream.serve() as server,
@@ -572,5 +597,8 @@ def test_the_error_event_is_what_the_anthropic_library_raises_on() -> None:
             ) as stream,
         ):
             texts.extend(stream.text_stream)
-    assert "overloaded_error" in str(raised.value)
+    # a 200 response, so the generic APIStatusError, carrying the event's data as its body
+    assert type(raised.value) is anthropic.APIStatusError
+    injected = json.loads((PROFILE.view.error_event or "").split("data: ", 1)[1])
+    assert raised.value.body == injected
     assert texts == [p["delta"]["text"] for _, p in real(TOOL)[3:5]]
