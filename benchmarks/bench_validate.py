@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from anthropic_stream import write_anthropic_stream  # noqa: E402
 from assistants_stream import write_stream  # noqa: E402
 
 from recorder.validate.runner import BLOCK_SIZE, validate_file  # noqa: E402
@@ -90,6 +91,33 @@ def pure_jsonschema(path: Path, sample: int) -> int:
                     )
                 validator.validate(json.loads(event.data))
     return count
+
+
+def anthropic(folder: str, events: int, rounds: int) -> None:
+    """The anthropic profile on a long real-event stream (benchmarks/anthropic_stream.py):
+    validated (parse, JSON, schemas, block lifecycles and delta types, tool-input joins, the
+    Message fold, rules) vs the floor, same run."""
+    path = Path(folder) / "anthropic.sse"
+    write_anthropic_stream(path, events)
+    result = validate_file(path)
+    assert result.profiles == ["anthropic"], result.profiles
+    assert result.ok, result.findings[:3]
+    floor_s, n = best(floor, path, rounds=rounds)
+    full_s, n_full = best(full, path, rounds=rounds)
+    assert n == n_full == events, (n, n_full, events)
+    size = path.stat().st_size
+    print(f"## Anthropic Messages ({events:,} events, {size / 1e6:.1f} MB, best of {rounds})\n")
+    print("| what | events/s | time | vs floor |")
+    print("| --- | ---: | ---: | ---: |")
+    for label, seconds, count in (
+        ("floor: parse + json.loads", floor_s, n),
+        ("sse-recorder validate, anthropic profile", full_s, n_full),
+    ):
+        print(
+            f"| {label} | {count / seconds:,.0f} | {seconds * 1000:,.0f} ms | "
+            f"{(seconds / count) / (floor_s / n):.2f}x |"
+        )
+    print()
 
 
 def best(function: Any, *args: Any, rounds: int) -> tuple[float, int]:
@@ -168,6 +196,7 @@ def main() -> None:
             f"validates in a fresh process with a peak RSS of **{mib:.0f} MiB** "
             f"({seconds:.1f} s including start-up).\n"
         )
+        anthropic(folder, events, rounds)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import pytest
 from recorder.cassette import Chunk, load_cassette
 from recorder.net.serving import BackgroundServer
 from recorder.replay.server import ReplayServer
-from tests.conftest import CASSETTES
+from tests.conftest import CASSETTES, shared_path
 
 pytest_plugins = ["pytester"]
 
@@ -258,7 +258,9 @@ def test_an_upstream_under_a_path_records_and_replays(pytester: pytest.Pytester)
     the transport, and both replay (the proxy's cassette used to answer 404 in replay)."""
     from tests.upstream import Script, Upstream, split_events
 
-    body = load_cassette(RUN).interactions[0].body
+    body = shared_path(
+        "real-streams", "chat", "fantasy-TestAzureCommon-azure-gpt-5-mini-simple-streaming.sse"
+    ).read_bytes()
     prefix = "/gateway/acct/openai"
     app = Upstream({("POST", prefix + "/v1/chat/completions"): Script(split_events(body), gap=0)})
     with app.serve() as server:
