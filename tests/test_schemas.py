@@ -844,3 +844,34 @@ def test_any_mutation_of_a_payload_is_checked_without_crashing(
 def test_any_json_is_checked_without_crashing(payload: Any, event: str) -> None:
     issues = SchemaSet.load("assistants", "v2").check(event, payload)
     assert all(i.json_path.startswith("$") for i in issues)
+
+
+def test_a_payload_with_the_same_undocumented_fields_is_recalled_not_explained() -> None:
+    """Responses deltas carry `obfuscation` on every event: its SCHEMA-EXTRA warning is worked
+    out once per key order, and a payload with those keys that breaks anything else is still
+    explained in full."""
+    schemas = SchemaSet.load("responses", "v1")
+    delta = {
+        "type": "response.output_text.delta",
+        "sequence_number": 4,
+        "item_id": "msg_1",
+        "output_index": 0,
+        "content_index": 0,
+        "delta": "Hi",
+        "logprobs": [],
+        "obfuscation": "abc",
+    }
+    first = schemas.check("response.output_text.delta", delta)
+    assert [(i.rule, i.json_path) for i in first] == [("SCHEMA-EXTRA", "$.obfuscation")]
+    again = schemas.check("response.output_text.delta", {**delta, "delta": "there"})
+    assert again == first
+    broken = schemas.check("response.output_text.delta", {**delta, "delta": 5})
+    assert [(i.rule, i.json_path) for i in broken] == [
+        ("SCHEMA", "$.delta"),
+        ("SCHEMA-EXTRA", "$.obfuscation"),
+    ]
+    nested = schemas.check(
+        "response.output_text.delta", {**delta, "logprobs": [{"token": "x", "sparkle": 1}]}
+    )
+    assert ("SCHEMA-EXTRA", "$.obfuscation") in {(i.rule, i.json_path) for i in nested}
+    assert any(i.rule != "SCHEMA-EXTRA" or i.json_path != "$.obfuscation" for i in nested)

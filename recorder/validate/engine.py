@@ -257,10 +257,19 @@ class CompiledProfile:
 
 
 def _key(payload: Any, paths: tuple[Path, ...]) -> tuple[Any, ...] | None:
-    key = tuple(get_path(payload, path) for path in paths)
-    if any(part is None or isinstance(part, (dict, list)) for part in key):
-        return None
-    return key
+    # Runs several times per delta: no generators, and a top-level field read directly.
+    flat = payload.__class__ is dict
+    if len(paths) == 1:
+        path = paths[0]
+        part = payload.get(path[0]) if flat and len(path) == 1 else get_path(payload, path)
+        return None if part is None or isinstance(part, (dict, list)) else (part,)
+    parts = []
+    for path in paths:
+        part = payload.get(path[0]) if flat and len(path) == 1 else get_path(payload, path)
+        if part is None or isinstance(part, (dict, list)):
+            return None
+        parts.append(part)
+    return tuple(parts)
 
 
 def _delta_segments(path: str) -> tuple[Path, ...]:

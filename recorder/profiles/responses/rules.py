@@ -22,6 +22,7 @@ __all__ = [
     "item_id_kept",
     "summary_part_done",
     "terminal_output",
+    "value_done",
 ]
 
 _TERMINAL = ("response.completed", "response.failed", "response.incomplete")
@@ -77,11 +78,38 @@ _PART_VALUES = {
 _SUMMARY_DELTA = "response.reasoning_summary_text.delta"
 
 
+#: ``.done`` kind -> (its delta type, the field with the whole value, the key's second field).
+_DONE_VALUES = {
+    "response.output_text.done": ("response.output_text.delta", "text", "content_index"),
+    "response.refusal.done": ("response.refusal.delta", "refusal", "content_index"),
+    "response.reasoning_text.done": ("response.reasoning_text.delta", "text", "content_index"),
+    "response.reasoning_summary_text.done": (_SUMMARY_DELTA, "text", "summary_index"),
+    "response.function_call_arguments.done": (
+        "response.function_call_arguments.delta",
+        "arguments",
+        None,
+    ),
+    "response.custom_tool_call_input.done": (
+        "response.custom_tool_call_input.delta",
+        "input",
+        None,
+    ),
+    "response.mcp_call_arguments.done": ("response.mcp_call_arguments.delta", "arguments", None),
+    "response.code_interpreter_call_code.done": (
+        "response.code_interpreter_call_code.delta",
+        "code",
+        None,
+    ),
+}
+
+
 @dataclass(slots=True)
 class _Memory:
     added_ids: dict[int, Any] = field(default_factory=dict)  # output_index -> item id
     done: dict[int, Any] = field(default_factory=dict)  # output_index -> item done
     annotations: dict[tuple[int, int], list[Any]] = field(default_factory=dict)
+    #: (delta type, output_index[, content or summary index]) -> the .done value
+    values: dict[tuple[Any, ...], str] = field(default_factory=dict)
 
 
 def _memory(stream: StreamView) -> _Memory:
@@ -94,21 +122,50 @@ def _show(text: str, limit: int = 50) -> str:
     return shown if len(shown) <= limit else shown[: limit - 4] + "...'"
 
 
+def _streamed(stream: StreamView, key: tuple[Any, ...], item_id: Any) -> str | None:
+    """What was streamed under ``key``: the ``.done`` value (RS10 holds it equal to the
+    deltas), else the deltas themselves when no ``.done`` came (RS10's fold still holds them)."""
+    value = _memory(stream).values.get(key)
+    if value is not None:
+        return value
+    fold_key = (*key[1:], item_id) if key[0] == _SUMMARY_DELTA else key[1:]
+    return stream.joined("RS10", fold_key)
+
+
 def _compare(
-    stream: StreamView, key: tuple[Any, ...], final: Any, where: str, path: str
+    stream: StreamView,
+    key: tuple[Any, ...],
+    final: Any,
+    where: str,
+    path: str,
+    item_id: Any = None,
 ) -> Iterator[Violation]:
-    """RS11: the deltas kept under ``key`` against the value ``where`` says."""
-    joined = stream.joined("RS11", key)
-    if joined is None or not isinstance(final, str) or joined == final:
+    """RS11: what was streamed under ``key`` against the value ``where`` says."""
+    if not isinstance(final, str):
         return
-    if stream.resumed and final.endswith(joined):
+    streamed = _streamed(stream, key, item_id)
+    if streamed is None or streamed == final:
+        return
+    if stream.resumed and final.endswith(streamed):
         return  # the deltas before the resume point were not in this stream
     yield Violation(
-        f"the {key[0].removeprefix('response.')} deltas add up to {_show(joined)}, "
-        f"but {where} says {_show(final)}",
+        f"the streamed {key[0].removeprefix('response.').removesuffix('.delta')} is "
+        f"{_show(streamed)}, but {where} says {_show(final)}",
         path,
         rule="RS11",
     )
+
+
+@rule("RS11", kinds=list(_DONE_VALUES))
+def value_done(event: EventView, stream: StreamView) -> Iterator[Violation]:
+    """Remember each ``.done`` value, for RS11 at its part's, item's and response's end."""
+    delta, name, second = _DONE_VALUES[event.kind]
+    value = event.get(name)
+    index = event.get("output_index")
+    if isinstance(value, str) and type(index) is int:
+        key = (delta, index) if second is None else (delta, index, event.get(second))
+        _memory(stream).values[key] = value
+    return iter(())
 
 
 def _item_values(
@@ -148,6 +205,7 @@ def _item_values(
                     part.get("text"),
                     f"{where} (summary {number})",
                     f"{path}.summary[{number}].text",
+                    item.get("id"),
                 )
 
 
@@ -243,6 +301,7 @@ def summary_part_done(event: EventView, stream: StreamView) -> Iterator[Violatio
             event.get("part.text"),
             "reasoning_summary_part.done",
             "$.part.text",
+            event.get("item_id"),
         )
 
 
