@@ -195,15 +195,20 @@ class RecordingProxy:
         asked = (scope.get("raw_path") or scope["path"].encode("utf-8")).decode("latin-1")
         request = received.model_copy(update={"headers": headers, "client_path": asked})
         started = time.perf_counter()
-        # The cassette exists, with its request, before anything is forwarded, and every
-        # record below is written before the client is sent what it records (issue 14.2):
-        # a kill at any moment loses nothing the client has seen.
-        recorder, recording = self._open(scope["method"], scope["path"], request, started)
+        # The cassette is created (file, header, request) in a worker thread while the
+        # upstream is asked, and the client is sent nothing before it exists; every record
+        # after that is written before the client is sent what it records (issue 14.2): a
+        # kill at any moment loses nothing the client has seen.
+        loop = asyncio.get_running_loop()
+        opening = loop.run_in_executor(
+            None, self._open, scope["method"], scope["path"], request, started
+        )
         client = _Client(send)
-        forward = asyncio.ensure_future(self._forward(request, recording, client))
+        forward = asyncio.ensure_future(self._forward(request, opening, client))
         watch = asyncio.ensure_future(_disconnected(receive))
         try:
             await asyncio.wait({forward, watch}, return_when=asyncio.FIRST_COMPLETED)
+            recorder, recording = await asyncio.shield(opening)
             if not forward.done():
                 # The client hung up before the body ended (the openai library does so right
                 # after `data: [DONE]`, often before the upstream's end arrives). Read on to
@@ -232,7 +237,7 @@ class RecordingProxy:
                 forward.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await forward
-            recorder.close()
+            opening.add_done_callback(_close_recorder)  # at once, or once the file is open
         if self.log is not None:
             left = "" if client.left_at is None else " (the client left early)"
             self.log(
@@ -251,7 +256,10 @@ class RecordingProxy:
         return recorder, recorder.start(request, started)
 
     async def _forward(
-        self, request: RecordedRequest, recording: InteractionRecording, client: _Client
+        self,
+        request: RecordedRequest,
+        opening: asyncio.Future[tuple[CassetteRecorder, InteractionRecording]],
+        client: _Client,
     ) -> None:
         upstream = self._client()
         # As bytes: httpx encodes str header values as ASCII, and a client may send any byte
@@ -263,6 +271,7 @@ class RecordingProxy:
         try:
             response = await upstream.send(outgoing, stream=True)
         except Exception as error:  # any failure to get an answer is the upstream's: a 502
+            _, recording = await asyncio.shield(opening)
             outcome, detail = outcome_of(error)
             recording.end(outcome, detail, client_left=client.left_at)
             status = 504 if outcome == "timeout" else 502
@@ -277,6 +286,7 @@ class RecordingProxy:
             await client.send({"type": "http.response.body", "body": message})
             return
         try:
+            _, recording = await asyncio.shield(opening)
             upstream_headers = [
                 (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw
             ]
@@ -330,6 +340,11 @@ class RecordingProxy:
         client = self._clients.pop(id(asyncio.get_running_loop()), None)
         if client is not None:
             await client.aclose()
+
+
+def _close_recorder(opening: asyncio.Future[tuple[CassetteRecorder, InteractionRecording]]) -> None:
+    if not opening.cancelled() and opening.exception() is None:
+        opening.result()[0].close()
 
 
 class _Client:
