@@ -22,6 +22,7 @@ from recorder.cassette import Cassette, Chunk, Interaction, RecordedRequest, Rec
 from recorder.errors import UsageError
 from recorder.profiles import detect, get_profile
 from recorder.replay.faults import FaultSpec, Piece, apply_event_faults
+from recorder.testing.snapshot import render_snapshot
 from recorder.validate.findings import Finding, Severity
 from recorder.validate.runner import RuleConfig, validate_cassette, validate_file
 from recorder.wire.sse import SSEParser
@@ -602,3 +603,34 @@ def test_the_error_event_is_what_the_anthropic_library_raises_on() -> None:
     injected = json.loads((PROFILE.view.error_event or "").split("data: ", 1)[1])
     assert raised.value.body == injected
     assert texts == [p["delta"]["text"] for _, p in real(TOOL)[3:5]]
+
+
+def _rerecorded(events: Events) -> Events:
+    """The same answer recorded again: new ids and signature, other delta boundaries."""
+    events = copy.deepcopy(events)
+    events[0][1]["message"]["id"] = "msg_01OtherRecording0000000"
+    events[9][1]["delta"]["signature"] = "EqQBCkgIARABGAIiQNewSignature=="
+    thinking = "".join(e[1]["delta"]["thinking"] for e in events[3:9])
+    events[3][1]["delta"]["thinking"] = thinking[:5]
+    events[4][1]["delta"]["thinking"] = thinking[5:]
+    del events[5:9]  # 6 thinking deltas became 2
+    text = events[8][1]["delta"]["text"] + events[9][1]["delta"]["text"]
+    events[8][1]["delta"]["text"] = text
+    del events[9]  # 2 text deltas became 1
+    return events
+
+
+def test_folded_snapshots_hold_still_across_a_re_recording() -> None:
+    original = real(THINKING)
+    again = _rerecorded(original)
+    assert render_snapshot(body(again), fold=True, profile="anthropic") == render_snapshot(
+        body(original), fold=True, profile="anthropic"
+    )
+    changed = copy.deepcopy(again)
+    changed[8][1]["delta"]["text"] = "Something else."
+    assert render_snapshot(body(changed), fold=True, profile="anthropic") != render_snapshot(
+        body(original), fold=True, profile="anthropic"
+    )
+    # unfolded, the ids and the signature are placeholders but the delta count shows
+    plain = render_snapshot(body(original), profile="anthropic")
+    assert "msg_01" not in plain and "<signature" in plain

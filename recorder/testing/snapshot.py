@@ -166,7 +166,8 @@ def fold_delta_runs(events: list[Event], view: ProfileView | None = None) -> lis
         if key is not None and key == previous:
             folded[-1] = (f"{name} (folded)", _merge(folded[-1][1], payload, "", keep))
             continue
-        folded.append((name, payload))
+        # A run of one delta is labelled folded too: another recording may split it in two.
+        folded.append((f"{name} (folded)" if key is not None else name, payload))
         previous = key
     return folded
 
