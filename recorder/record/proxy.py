@@ -14,7 +14,8 @@ the directory and each name is claimed with an exclusive create: nothing is ever
   bytes themselves. Bytes are forwarded raw: if the upstream compresses anyway, the client gets
   (and the cassette keeps) exactly those bytes with their ``content-encoding``.
 - Each record is written before the client is sent what it records (the cassette file, its
-  header and the request before the upstream is even asked): a proxy killed at any moment has
+  header and the request are made while the upstream is asked, and the client gets nothing
+  before they exist): a proxy killed at any moment has
   on disk every byte its client received (but for a chunk that ends inside a line while body
   redaction holds it until the line ends, ``recorder.record.redaction``).
 - The client goes away mid-body (the ``openai`` library hangs up right after ``[DONE]``,
