@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from anthropic_stream import write_anthropic_stream  # noqa: E402
 from assistants_stream import write_stream  # noqa: E402
+from chat_stream import write_chat_stream  # noqa: E402
 from responses_stream import write_responses_stream  # noqa: E402
 
 from recorder.validate.runner import BLOCK_SIZE, validate_file  # noqa: E402
@@ -130,6 +131,43 @@ def best(function: Any, *args: Any, rounds: int) -> tuple[float, int]:
     return min(times), count
 
 
+def best_cpu(function: Any, *args: Any, rounds: int) -> float:
+    """Best CPU time of ``rounds`` calls: steadier than wall time on a shared machine."""
+    times = []
+    for _ in range(rounds):
+        start = time.process_time()
+        function(*args)
+        times.append(time.process_time() - start)
+    return min(times)
+
+
+def chat(folder: str, events: int, rounds: int) -> None:
+    """The chat profile on a long real-chunk stream (benchmarks/chat_stream.py), same run."""
+    path = Path(folder) / "chat.sse"
+    write_chat_stream(path, events)
+    result = validate_file(path)
+    assert result.profile == "chat" and result.ok, result.findings[:3]
+    floor_s, n = best(floor, path, rounds=rounds)
+    full_s, n_full = best(full, path, rounds=rounds)
+    floor_cpu = best_cpu(floor, path, rounds=rounds)
+    full_cpu = best_cpu(full, path, rounds=rounds)
+    assert n == n_full == events, (n, n_full, events)
+    size = path.stat().st_size
+    print(f"## Chat Completions ({events:,} chunks, {size / 1e6:.1f} MB, best of {rounds})\n")
+    print("| what | events/s | time | vs floor | CPU events/s | CPU vs floor |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for label, seconds, cpu, count in (
+        ("floor: parse + json.loads", floor_s, floor_cpu, n),
+        ("sse-recorder validate, chat profile", full_s, full_cpu, n_full),
+    ):
+        print(
+            f"| {label} | {count / seconds:,.0f} | {seconds * 1000:,.0f} ms | "
+            f"{(seconds / count) / (floor_s / n):.2f}x | {count / cpu:,.0f} | "
+            f"{(cpu / count) / (floor_cpu / n):.2f}x |"
+        )
+    print()
+
+
 def responses(folder: str, events: int, rounds: int) -> None:
     """The responses profile on a long real-event stream (benchmarks/responses_stream.py):
     validated (parse, JSON, schemas with `obfuscation` on every delta, item and part
@@ -225,6 +263,7 @@ def main() -> None:
             f"({seconds:.1f} s including start-up).\n"
         )
         anthropic(folder, events, rounds)
+        chat(folder, events, rounds)
         responses(folder, events, rounds)
 
 
