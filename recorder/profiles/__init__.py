@@ -411,19 +411,22 @@ def build_profile(spec: ProfileSpec, origin: str, schema_folder: Any = None) -> 
     profile: Profile
 
     def checker(setup: StreamSetup) -> StreamChecker:
-        schemas = decide = None
+        schemas: Any = None
+        decide: Callable[[list[Any]], Any] | None = None
         if schema_name is not None and setup.schemas:
             from recorder.validate.schemas import SchemaSet, infer_version
 
-            def decide(payloads: list[Any]) -> Any:
-                return SchemaSet.load(schema_name, infer_version(schema_name, setup.request, payloads))
+            def decide_version(payloads: list[Any]) -> Any:
+                version = infer_version(schema_name, setup.request, payloads)
+                return SchemaSet.load(schema_name, version)
 
+            decide = decide_version
             header = spec.schemas.version_header if spec.schemas else None
             request = setup.request
             if not compiled.version_kinds or (
                 request is not None and header and request.header(header)
             ):
-                schemas, decide = decide([]), None
+                schemas, decide = decide_version([]), None
         return EngineChecker(profile, compiled, setup, schemas, fold_factory, decide)
 
     profile = Profile(

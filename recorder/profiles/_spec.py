@@ -129,6 +129,12 @@ class StreamSpec(_Model):
         default_factory=dict,
         description="first kind -> the endpoint shape of a stream whose request does not say",
     )
+    hot: list[str] = Field(
+        default_factory=list,
+        description="kinds (text deltas) checked inline in their common case: an open entity, "
+        "the conditions, the schema, and the fold's take(kind, payload) saying it took the "
+        "event; anything else goes the full way",
+    )
     resumed_shapes: list[str] = Field(
         default_factory=list,
         description="shapes that continue an earlier stream: entities they refer to without "

@@ -254,6 +254,44 @@ class CompiledProfile:
             or any(kind in e.created | e.members | e.terminal for e in self.entities)
             or any(kind in ranks for _, _, ranks in self.progressions)
         )
+        self.hot = {kind: hot for kind in stream.hot if (hot := self._hot_plan(kind)) is not None}
+        #: The kind is the SSE event name, always (no in-band error field to look for).
+        self.by_name = self.kind_source == "event" and self.error_field is None
+
+    def _hot_plan(self, kind: str) -> tuple[Any, ...] | None:
+        """What the common case of a ``[stream] hot`` kind needs checked inline: (entity
+        name, key field) it must be open in, (field, test, value) of its conditions; None when
+        the kind needs more (counters, identity, folds, progressions...: the full way)."""
+        if (
+            self.counters
+            or any(not kinds or kind in kinds for _, _, kinds, _ in self.identity)
+            or any(kind in ranks for _, _, ranks in self.progressions)
+            or kind in self.fold_deltas
+            or kind in self.fold_dones
+            or kind in getattr(self, "request_match", {})
+            or kind in self.terminal_kinds | self.error_kinds | set(self.once)
+        ):
+            return None
+        entities: list[tuple[str, str | int]] = []
+        for entity in self.entities:
+            if kind in entity.created or kind in entity.terminal:
+                return None
+            if kind not in entity.members:
+                continue
+            spec = entity.spec
+            if getattr(entity, "each", None) or spec.fits or spec.last or len(entity.keys) != 1:
+                return None
+            if len(entity.keys[0]) != 1:
+                return None
+            entities.append((spec.name, entity.keys[0][0]))
+        tests: list[tuple[str | int, str, Any]] = []
+        for _, equals, must_set, must_null in self.conditions.get(kind, ()):
+            for group, test in ((equals, "=="), (must_set, "set"), (must_null, "null")):
+                for entry in group:
+                    if len(entry[1]) != 1:
+                        return None
+                    tests.append((entry[1][0], test, entry[2] if test == "==" else None))
+        return tuple(entities), tuple(tests)
 
 
 def _key(payload: Any, paths: tuple[Path, ...]) -> tuple[Any, ...] | None:
@@ -323,6 +361,7 @@ class EngineChecker:
             if fold_factory is not None and compiled.spec.fold_when_checking
             else None
         )
+        self.take = getattr(self.fold, "take", None)  # the fold's common case (hot kinds)
         self.view = StreamView(self)
         self.index = -1
         self.counts: dict[str, int] = {}
@@ -351,6 +390,16 @@ class EngineChecker:
         self._resume_counters()
         if self.shape in compiled.resumed_shapes:
             self.resumed = True
+        # Hot kinds' plans with this stream's open-entity tables (see ``_hot``).
+        self.hot = {
+            kind: (
+                tuple((self.entities[name].open, field) for name, field in entities),
+                tuple((field, value) for field, test, value in tests if test == "=="),
+                tuple(test for test in tests if test[1] != "=="),
+            )
+            for kind, (entities, tests) in compiled.hot.items()
+        }
+        self.hot_valid: dict[str, Callable[[Any], bool]] = {}
         # Schema checks held back until a payload tells the version (``version_kinds``).
         self.decide_schemas = decide_schemas
         self.held: list[tuple[int, ServerSentEvent, str, Any]] = []
@@ -478,8 +527,10 @@ class EngineChecker:
                 raise ValueError("trailing data after the JSON value")
         except (ValueError, RecursionError):
             payload = self._decode_slowly(ev, out)
-        if payload is not None and (
-            data.count("{") + data.count("[") > MAX_DEPTH and too_deep(payload)
+        if payload is not None and (  # (deeper than MAX_DEPTH takes twice as many brackets)
+            len(data) > 2 * MAX_DEPTH
+            and data.count("{") + data.count("[") > MAX_DEPTH
+            and too_deep(payload)
         ):
             payload = None
             out.append(
@@ -488,9 +539,11 @@ class EngineChecker:
                     rule=self.spec.stream.json_rule,
                 )
             )
-        kind = self._kind(ev, payload, out)
+        kind = ev.event if compiled.by_name else self._kind(ev, payload, out)
         if kind is None:
             return self._stamp(out, ev, index)
+        if kind in self.hot and self.decide_schemas is None and self._hot(kind, payload, out):
+            return []
         self.events_seen += 1
         self.last_payload = payload
         counts = self.counts
@@ -594,6 +647,37 @@ class EngineChecker:
             else self._relaxed_schema_finding(issue, kind, ev, index)
             for issue in issues
         ]
+
+    def _hot(self, kind: str, payload: Any, out: list[Violation]) -> bool:
+        """The common case of a hot kind, checked inline (see ``[stream] hot``): True when it
+        holds and the fold took the event; else nothing has changed and the event goes the
+        full way, which reports what is wrong."""
+        if payload.__class__ is not dict or out or kind not in self.counts:
+            return False
+        entities, equals, tests = self.hot[kind]
+        for open_, field in entities:
+            key = payload.get(field)
+            if key.__class__ is not str or (key,) not in open_:
+                return False
+        for field, value in equals:
+            if payload.get(field) != value:
+                return False
+        for field, test, _ in tests:
+            if (payload.get(field) is None) == (test == "set"):
+                return False
+        if self.schemas is not None:
+            valid = self.hot_valid.get(kind)
+            if valid is None:
+                valid = self.hot_valid[kind] = self.schemas.is_valid(kind) or (lambda _: True)
+            if not valid(payload):
+                return False
+        take = self.take
+        if take is None or not take(kind, payload):
+            return False
+        self.events_seen += 1
+        self.last_payload = payload
+        self.counts[kind] += 1
+        return True
 
     def _decode_slowly(self, ev: ServerSentEvent, out: list[Violation]) -> Any:
         """The payload of data that is not one bare JSON value: JSON with whitespace around
@@ -757,6 +841,7 @@ class EngineChecker:
             out.append(Violation(message, rule=spec.terminal.rule))
         elif terminal is None and kind in compiled.terminal_kinds:
             self.terminal = (index, kind)
+            self.hot = {}  # what follows the end goes the full way
         if kind in compiled.error_kinds or (kind == compiled.error_kind and self.spec.error):
             error = self.spec.error
             assert error is not None
@@ -770,6 +855,7 @@ class EngineChecker:
             )
             if self.error_at is None:
                 self.error_at = index
+                self.hot = {}
 
     def _state(self, kind: str, payload: dict[str, Any], out: list[Violation]) -> None:
         compiled = self.compiled
@@ -1109,11 +1195,13 @@ class EngineChecker:
             )
         elif sentinel is not None and self.sentinel_ev is not None:
             name = sentinel.event or sentinel.data
-            late = [f"{self.after_sentinel} events follow {name}"] if self.after_sentinel > 1 else []
+            late = [f"{self.after_sentinel} events follow {name}"]
+            late = late if self.after_sentinel > 1 else []
             if cut is not None and "unfinished" in cut:
                 late.append(f"the body goes on after {name}: {cut}")
+            at = self.sentinel_ev, self.sentinel_at
             for message in late:  # located at the sentinel
-                yield self._finding(sentinel.rule, message, None, self.sentinel_ev, self.sentinel_at)
+                yield self._finding(sentinel.rule, message, None, *at)
         for counter, _ in self.compiled.counters:
             missing = self.counter_missing.get(counter.path, 0)
             if missing and not self.counter_seen.get(counter.path):

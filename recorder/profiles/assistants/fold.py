@@ -117,6 +117,8 @@ class AssistantsFold:
         if not isinstance(payload, dict):
             return
         if kind == "thread.message.delta":
+            if self.take(kind, payload):
+                return
             current = self.current
             delta = payload.get("delta")
             content = delta.get("content") if isinstance(delta, dict) else None
@@ -130,21 +132,7 @@ class AssistantsFold:
                 if type(index) is not int:
                     continue
                 if -len(parts) <= index < len(parts) and isinstance(parts[index], dict):
-                    part = parts[index]
-                    text, old = item.get("text"), part.get("text")
-                    value = text.get("value") if isinstance(text, dict) else None
-                    if (  # the common case, a text piece: appended without the general merge
-                        len(item) == 3
-                        and len(text) == 1
-                        and type(value) is str
-                        and item.get("type") == "text"
-                        and isinstance(old, dict)
-                        and type(old.get("value")) is _Pieces
-                    ):
-                        part["type"] = "text"
-                        old["value"].append(value)
-                    else:
-                        _merge(part, item)
+                    _merge(parts[index], item)
                 else:
                     parts.insert(index, _merge({}, item))
         elif kind == "thread.message.created":
@@ -169,6 +157,31 @@ class AssistantsFold:
             self.run = payload
         elif kind == "thread.created":
             self.thread = payload
+
+    def take(self, kind: str, payload: Any) -> bool:
+        """Fold in the common case, one text piece for a text part of the current message
+        that deltas have begun, and say True; else change nothing and say False. (The engine
+        checks hot kinds this way; the part's type and index are what A2 holds deltas to.)"""
+        try:
+            (item,) = payload["delta"]["content"]
+            text = item["text"]
+            index = item["index"]
+            part = self.current["content"][index]  # type: ignore[index]
+            pieces = part["text"]["value"]
+            if (
+                type(pieces) is _Pieces
+                and index.__class__ is int
+                and index >= 0
+                and len(text) == 1
+                and len(item) == 3
+                and item["type"] == "text" == part["type"]
+                and text["value"].__class__ is str
+            ):
+                pieces.append(text["value"])
+                return True
+        except (KeyError, TypeError, ValueError, IndexError):
+            pass
+        return False
 
     def part(self, keys: tuple[Any, ...]) -> Any:
         """``("messages", id)`` or ``("steps", id)``: that object as plain JSON, else None."""

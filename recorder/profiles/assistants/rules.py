@@ -56,8 +56,9 @@ OPENINGS = {
     "submit": ("S3", ("thread.run.step.completed", "thread.run.queued", "thread.run.in_progress")),
 }
 STEP_STATUS = tuple(
-    f"thread.run.step.{s}" for s in ("created", "in_progress", "completed", "failed", "cancelled")
-) + ("thread.run.step.expired",)
+    f"thread.run.step.{s}"
+    for s in ("created", "in_progress", "completed", "failed", "cancelled", "expired")
+)
 STEP_END = STEP_STATUS[2:]
 MESSAGE_END = ("thread.message.completed", "thread.message.incomplete")
 NOT_DELTAS = (
@@ -204,13 +205,17 @@ def run(event: EventView, stream: StreamView) -> Iterator[Violation]:
             )
     before = memory.run_status
     memory.run_status = "queued" if status == "created" else status
-    if before is not None and before not in TERMINAL and status != "created":
-        if memory.run_status not in NEXT_STATUS.get(before, ()):
-            yield Violation(
-                f"run status goes from {before!r} to {memory.run_status!r}, which the status "
-                "graph does not allow",
-                "$.status",
-            )
+    if (
+        before is not None
+        and before not in TERMINAL
+        and status != "created"
+        and memory.run_status not in NEXT_STATUS.get(before, ())
+    ):
+        yield Violation(
+            f"run status goes from {before!r} to {memory.run_status!r}, which the status "
+            "graph does not allow",
+            "$.status",
+        )
     yield from _times(payload, stream, previous_run)
     if status in FINAL:
         yield from _final(event, stream, status)
