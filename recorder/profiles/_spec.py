@@ -306,6 +306,9 @@ class JsonEndpointSpec(_Model):
     final_path: str | None = Field(
         None, description="compare with the previous stream's folded object at this path"
     )
+    final_rule: str | None = Field(
+        None, description="rule for an object that disagrees with the stream's (default: rule)"
+    )
 
 
 class DetectSpec(_Model):
@@ -424,6 +427,7 @@ class ProfileSpec(_Model):
             ids.update(entry.rule for entry in group)
         ids.update(entry.rule for entry in self.conditions)
         ids.update(entry.rule for entry in self.json_endpoints)
+        ids.update(entry.final_rule for entry in self.json_endpoints if entry.final_rule)
         for entity in self.entities:
             ids.add(entity.rule)
             ids.update(filter(None, (entity.once_rule, entity.fits_rule, entity.last_rule)))

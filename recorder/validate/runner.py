@@ -312,7 +312,10 @@ def _iter(
     streams = 0
     for number, interaction in enumerate(cassette.interactions):
         if not interaction.is_event_stream:
-            continue  # a plain JSON response (list, retrieve): not a stream contract
+            # a plain JSON response (list, retrieve): checked where a profile lists its endpoint
+            if not cassette.raw:
+                yield from _json_response(cassette, interaction, number, chosen, config, previous)
+            continue
         streams += 1
         request = None if cassette.raw else interaction.request
         profile = profile_for(cassette, interaction, chosen)
@@ -355,6 +358,34 @@ def _iter(
         kept = config.apply(_no_stream(cassette))
         if kept is not None:
             yield kept
+
+
+def _json_response(
+    cassette: Cassette,
+    interaction: Interaction,
+    number: int,
+    chosen: str | None,
+    config: RuleConfig,
+    previous: object | None,
+) -> Iterator[Finding]:
+    """``[[json_endpoints]]``: the findings of a plain JSON response of an endpoint that the
+    chosen profile (else the cassette's, else any installed one) lists."""
+    from recorder.profiles import get_profile, profile_names
+    from recorder.validate.json_endpoints import check_json_response, json_endpoint_for
+
+    name = chosen if chosen and chosen != AUTO else cassette.profile
+    names = [name] if name and name != AUTO else list(profile_names())
+    for candidate in names:
+        profile = get_profile(candidate)
+        endpoint = json_endpoint_for(profile, interaction)
+        if endpoint is None:
+            continue
+        if config.schemas or endpoint.final_path:
+            for finding in check_json_response(profile, endpoint, interaction, number, previous):
+                kept = config.apply(finding)
+                if kept is not None:
+                    yield kept
+        return
 
 
 def _chunks(interaction: Interaction) -> Iterator[bytes]:

@@ -322,6 +322,20 @@ def _compile_version(profile: str, version: str) -> dict[str, _EventSchema]:
     return compiled
 
 
+@cache
+def object_validator(profile: str, version: str, name: str) -> Any:
+    """A validator of ``schemas/<profile>/<version>/objects/<name>`` (a plain JSON response's
+    object, ``[[json_endpoints]]``), its ``$ref`` resolved in the version's folder."""
+    folder = schema_folder(profile) / version
+    registry = jsonschema_rs.Registry(
+        [(doc["$id"], doc) for doc in _documents(folder) if "$id" in doc]
+    )
+    schema = jsonschema_rs.dereference(
+        load_schema(profile, version, "objects", name), registry=registry, offline=True
+    )
+    return jsonschema_rs.validator_for(schema)
+
+
 def _event_files(folder: Traversable) -> Iterator[tuple[str, ...]]:
     """Path parts of each ``.json`` under ``folder``; an event name with ``/`` is a subfolder."""
     for entry in folder.iterdir():
