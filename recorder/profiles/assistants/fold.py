@@ -9,8 +9,9 @@ and ``get_final_run_steps()`` return:
   into the *current* message (the last one created), content part by content part: a new
   ``index`` inserts the delta's part as it came (``index`` included), an existing one is merged
   by ``accumulate_delta`` (strings concatenate, numbers add, objects merge, lists of objects
-  merge by ``index``, ``index`` and ``type`` are replaced); ``completed``/``incomplete`` events
-  change nothing, as in the library;
+  merge by ``index``, ``index`` and ``type`` are replaced); a ``completed``/``incomplete``
+  event replaces it (the streamed one stays readable as ``part(("streamed", id))`` until the
+  next message ends, for the rules that compare the two);
 - a step is its ``thread.run.step.created`` payload; each ``thread.run.step.delta`` merges its
   ``delta`` into the step by ``accumulate_delta``; terminal step events change nothing.
 
@@ -103,7 +104,7 @@ _RUN_EVENTS = frozenset(
 class AssistantsFold:
     """``feed(kind, payload)`` each event, read ``result()``."""
 
-    __slots__ = ("current", "messages", "run", "steps", "thread")
+    __slots__ = ("current", "messages", "run", "steps", "streamed", "thread")
 
     def __init__(self) -> None:
         self.thread: Any = None
@@ -111,6 +112,7 @@ class AssistantsFold:
         self.current: dict[str, Any] | None = None  # the message deltas merge into
         self.messages: dict[Any, dict[str, Any]] = {}
         self.steps: dict[Any, dict[str, Any]] = {}
+        self.streamed: tuple[Any, dict[str, Any]] | None = None  # the last message replaced
 
     def feed(self, kind: str, payload: Any) -> None:
         """Fold one event in (anything malformed is passed over)."""
@@ -143,6 +145,13 @@ class AssistantsFold:
             self.current = message
             if isinstance(key, str):
                 self.messages[key] = message
+        elif kind in ("thread.message.completed", "thread.message.incomplete"):
+            key = payload.get("id")
+            if isinstance(key, str):
+                before = self.messages.get(key)
+                self.streamed = (key, before) if before is not None else None
+                self.messages[key] = payload
+            self.current = payload
         elif kind == "thread.run.step.delta":
             key = payload.get("id")
             step = self.steps.get(key) if isinstance(key, str) else None
@@ -184,7 +193,11 @@ class AssistantsFold:
         return False
 
     def part(self, keys: tuple[Any, ...]) -> Any:
-        """``("messages", id)`` or ``("steps", id)``: that object as plain JSON, else None."""
+        """``("messages", id)``, ``("steps", id)`` or ``("streamed", id)`` (the message as
+        streamed, before its completed event replaced it): as plain JSON, else None."""
+        if len(keys) == 2 and keys[0] == "streamed":
+            streamed = self.streamed
+            return _plain(streamed[1]) if streamed and streamed[0] == keys[1] else None
         if len(keys) == 2 and keys[0] in ("messages", "steps"):
             table = self.messages if keys[0] == "messages" else self.steps
             found = table.get(keys[1]) if isinstance(keys[1], str) else None

@@ -606,7 +606,7 @@ def message_final(event: EventView, stream: StreamView) -> Iterator[Violation]:
     if not isinstance(payload.get("id"), str):
         return
     parts = _memory(stream).parts.pop(payload.get("id"), None)
-    built = stream.folded_part("messages", payload.get("id"))
+    built = stream.folded_part("streamed", payload.get("id"))
     if not parts or not isinstance(content, list) or not isinstance(built, dict):
         return
     streamed = built.get("content")
