@@ -167,7 +167,8 @@ def test_a_real_subprocess_run(files: Path) -> None:
 def test_list_rules(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "--list-rules"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("assistants: ")
+    assert out.startswith("anthropic: ")  # every installed profile, by name
+    assert "\nassistants: " in out
     assert "  M1            SDK   error    message events come between" in out
     assert "  R6            EX    warning" in out
 
