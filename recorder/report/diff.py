@@ -245,11 +245,10 @@ def diff_events(
         if b_last > b_first:
             extra.append((b_blocks[b_first][1], b_blocks[b_last - 1][2]))
     found.extend(_order_and_gaps(a_names, b_names, missing, extra, interaction))
-    if profile.fold_factory is not None:
+    finals = _finals(a_events, b_events, profile)
+    if finals is not None:
         found.extend(
-            _final_differences(
-                a_events, b_events, profile, exact, interaction, a_normalizer, b_normalizer
-            )
+            _final_differences(*finals, profile, exact, interaction, a_normalizer, b_normalizer)
         )
         return found
     a_final = _final_values(a_items, profile.view)
@@ -270,9 +269,20 @@ def diff_events(
     return found
 
 
+def _finals(
+    a_events: Sequence[ServerSentEvent], b_events: Sequence[ServerSentEvent], profile: Profile
+) -> tuple[Any, Any] | None:
+    """The two streams' final objects (the profile's fold), or None when the profile folds
+    nothing or the fold built nothing of either (then delta texts are compared instead)."""
+    if profile.fold_factory is None:
+        return None
+    a_final, b_final = profile.final_of(a_events), profile.final_of(b_events)
+    return None if a_final is None and b_final is None else (a_final, b_final)
+
+
 def _final_differences(
-    a_events: Sequence[ServerSentEvent],
-    b_events: Sequence[ServerSentEvent],
+    a_final: Any,
+    b_final: Any,
     profile: Profile,
     exact: bool,
     interaction: int | None,
@@ -280,7 +290,6 @@ def _final_differences(
     b_normalizer: Normalizer | None,
 ) -> Iterator[Difference]:
     """The two streams' final objects (the profile's fold), compared path by path."""
-    a_final, b_final = profile.final_of(a_events), profile.final_of(b_events)
     if not exact:
         volatile = profile.view.volatile
         a_final = (a_normalizer or Normalizer(volatile)).payload(a_final)
