@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from recorder.errors import ProfileError
 from recorder.validate.context import EndRule, EventRule, get_path, parse_path
 from recorder.validate.findings import Finding, Severity
+from recorder.wire.payload import decode
 
 if TYPE_CHECKING:
     from recorder.cassette import RecordedRequest
@@ -305,9 +306,10 @@ class Profile:
         for event in events:
             if view.is_sentinel(event):
                 continue
-            try:
-                payload = json.loads(event.data)
-            except (ValueError, RecursionError):
+            # Bounded: a payload nested past MAX_DEPTH stays out of the fold, as the
+            # validator keeps it out of its rules.
+            payload, is_json = decode(event.data)
+            if not is_json:
                 payload = None
             fold.feed(view.kind(event.event, payload), payload)
         return fold.result()
@@ -596,10 +598,8 @@ def resolve_profile_option(name: str | None) -> str:
 
 
 def _decoded(event: ServerSentEvent) -> Any:
-    try:
-        return json.loads(event.data)
-    except (ValueError, RecursionError):
-        return None
+    payload, is_json = decode(event.data)
+    return payload if is_json else None
 
 
 @cache
