@@ -969,7 +969,7 @@ class EngineChecker:
                 if found != value:
                     out.append(
                         Violation(
-                            f"{kind} carries {name} {_show(found)}, expected {_show(value)}",
+                            f"{kind} carries {name} {_show(found)}, not {_show(value)}",
                             _json_path(name),
                             rule=condition.rule,
                         )
