@@ -239,8 +239,15 @@ def raw_cassette(body: Path) -> Cassette:
     return Cassette(profile="assistants", interactions=[interaction])
 
 
+#: A ``toml`` block whose first line is ``# file: NAME`` is written to NAME in the workspace,
+#: so an example that uses it runs against the file the README shows.
+NAMED_FILE = re.compile(r"^```toml\n# file: (\S+)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
 def make_workspace(root: Path) -> None:
     """The repository's fixtures and the files the README's examples name."""
+    for name, body in NAMED_FILE.findall(README.read_text(encoding="utf-8")):
+        (root / name).write_text(f"# file: {name}\n{body}", encoding="utf-8")
     (root / "fixtures").mkdir()
     shutil.copytree(CASSETTES, root / "fixtures" / "cassettes")
     for name in ("real-streams", "sse-vectors"):
