@@ -49,7 +49,7 @@ def test_a_broken_file_exits_1_with_rule_and_location(
 def test_the_readme_first_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(CASSETTES)]) == 1
     out = capsys.readouterr().out
-    assert "15 files: 7 ok, 8 failed" in out
+    assert "16 files: 8 ok, 8 failed" in out
 
 
 def test_disable_and_severity_options(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
