@@ -66,6 +66,9 @@ class SentinelSpec(_Model):
     data: str = Field(description="the data of the closing event, e.g. [DONE]")
     event: str | None = Field(None, description="its SSE event name when it has one")
     required: bool = True
+    after_error: bool = Field(
+        False, description="required after an in-band error too (the error excuses it if not)"
+    )
     rule: str
 
 

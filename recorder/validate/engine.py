@@ -1189,7 +1189,12 @@ class EngineChecker:
                     )
                 )
         sentinel = spec.stream.sentinel
-        if sentinel is not None and sentinel.required and self.sentinel_at is None and not errored:
+        if (
+            sentinel is not None
+            and sentinel.required
+            and self.sentinel_at is None
+            and (not errored or sentinel.after_error)
+        ):
             out.append(
                 Violation(f"the stream ends without {sentinel.data}{suffix}", rule=sentinel.rule)
             )

@@ -2,8 +2,8 @@
 
 A recorded non-stream response (retrieve, list, modify, cancel) of an endpoint the profile
 names is checked against the JSON Schema of its object (``schemas/<dir>/<version>/objects/``);
-a list page (``"object": "list"``) item by item, with ``first_id``/``last_id`` naming its first
-and last item and ``has_more`` a boolean. An object recorded after a stream in the same cassette
+a list page (``"object": "list"``) item by item, with ``first_id``/``last_id`` (when given)
+naming its first and last item and ``has_more`` a boolean. An object recorded after a stream in the same cassette
 must agree with the stream's final object (the profile's fold) at ``final_path``: same id, and
 every field both have holds the same value.
 """
@@ -123,7 +123,7 @@ def _page(
         ("first_id", ids[0] if ids else None),
         ("last_id", ids[-1] if ids else None),
     ):
-        if body.get(key) != expected:
+        if key in body and body[key] != expected:
             yield _finding(
                 profile,
                 endpoint.rule,
@@ -132,5 +132,5 @@ def _page(
                 number,
                 f"$.{key}",
             )
-    if not isinstance(body.get("has_more"), bool):
+    if "has_more" in body and not isinstance(body["has_more"], bool):
         yield _finding(profile, endpoint.rule, "has_more is not a boolean", number, "$.has_more")
