@@ -4,8 +4,8 @@ A recorded non-stream response (retrieve, list, modify, cancel) of an endpoint t
 names is checked against the JSON Schema of its object (``schemas/<dir>/<version>/objects/``);
 a list page (``"object": "list"``) item by item, with ``first_id``/``last_id`` (when given)
 naming its first and last item and ``has_more`` a boolean. An object recorded after a stream
-in the same cassette must agree with the stream's final object (the profile's fold) at ``final_path``: same id, and
-every field both have holds the same value.
+in the same cassette must agree with the stream's final object (the profile's fold) at
+``final_path``: same id, and every field both have holds the same value.
 """
 
 from __future__ import annotations
