@@ -425,7 +425,7 @@ def test_every_contract_rule_is_registered_and_tested() -> None:
 def test_profiles_are_discovered_by_name() -> None:
     assert "assistants" in profile_names()
     assert get_profile("assistants").rules is RULES
-    with pytest.raises(ProfileError, match="unknown profile 'nope' \\(known: .*assistants"):
+    with pytest.raises(ProfileError, match=r"unknown profile 'nope' \(known: .*assistants"):
         get_profile("nope")
 
 

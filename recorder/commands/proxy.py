@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from recorder.commands._options import add_redaction_options, redactor_from
+from recorder.commands._options import (
+    add_profile_option,
+    add_redaction_options,
+    checked_profile,
+    redactor_from,
+)
 from recorder.commands.record import check_timeout
 from recorder.errors import UsageError
 
@@ -29,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout", type=float, metavar="S", help="upstream read timeout in seconds (none)"
     )
-    parser.add_argument("--profile", help="contract profile to note in each cassette")
+    add_profile_option(parser, noting=True)
     parser.add_argument(
         "--durable", action="store_true", help="fsync every record (survives power loss)"
     )
@@ -64,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         args.upstream,
         args.output,
         redactor=redactor_from(args),
-        profile=args.profile,
+        profile=checked_profile(args),
         timeout=args.timeout,
         durable=args.durable,
         log=stderr_log,

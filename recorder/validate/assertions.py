@@ -104,9 +104,7 @@ def applied_profiles(cassette: Cassette, profile: str | None = None) -> str:
     return ", ".join(dict.fromkeys(names)) or (profile or "auto")
 
 
-def assert_conforms(
-    target: Any, profile: str | None = None, strict: bool = False
-) -> list[Finding]:
+def assert_conforms(target: Any, profile: str | None = None, strict: bool = False) -> list[Finding]:
     """Assert that ``target`` keeps its contract; return the (non-error) findings.
 
     ``profile`` names the contract (a profile name or file); by default each stream's is
