@@ -214,5 +214,8 @@ def test_report_command_output_opens_in_chromium(tmp_path: Path) -> None:
     code = main(["report", str(CASSETTES / "real"), "-o", str(output)])
     assert code in (0, 1)
     dom = _render_in_browser(output, tmp_path)
-    assert dom.count('<svg class="timeline"') == 5  # 4 cassettes, one with two interactions
+    # 7 cassettes (Assistants, Responses, Chat, Anthropic), one with two interactions
+    assert dom.count('<svg class="timeline"') == 8
     assert "dotnet-tool-call-then-submit.jsonl" in dom
+    for profile in ("assistants", "responses", "chat", "anthropic"):
+        assert f"profile: {profile} (" in dom
