@@ -95,33 +95,6 @@ def pure_jsonschema(path: Path, sample: int) -> int:
     return count
 
 
-def anthropic(folder: str, events: int, rounds: int) -> None:
-    """The anthropic profile on a long real-event stream (benchmarks/anthropic_stream.py):
-    validated (parse, JSON, schemas, block lifecycles and delta types, tool-input joins, the
-    Message fold, rules) vs the floor, same run."""
-    path = Path(folder) / "anthropic.sse"
-    write_anthropic_stream(path, events)
-    result = validate_file(path)
-    assert result.profiles == ["anthropic"], result.profiles
-    assert result.ok, result.findings[:3]
-    floor_s, n = best(floor, path, rounds=rounds)
-    full_s, n_full = best(full, path, rounds=rounds)
-    assert n == n_full == events, (n, n_full, events)
-    size = path.stat().st_size
-    print(f"## Anthropic Messages ({events:,} events, {size / 1e6:.1f} MB, best of {rounds})\n")
-    print("| what | events/s | time | vs floor |")
-    print("| --- | ---: | ---: | ---: |")
-    for label, seconds, count in (
-        ("floor: parse + json.loads", floor_s, n),
-        ("sse-recorder validate, anthropic profile", full_s, n_full),
-    ):
-        print(
-            f"| {label} | {count / seconds:,.0f} | {seconds * 1000:,.0f} ms | "
-            f"{(seconds / count) / (floor_s / n):.2f}x |"
-        )
-    print()
-
-
 def best(function: Any, *args: Any, rounds: int) -> tuple[float, int]:
     times, count = [], 0
     for _ in range(rounds):
@@ -141,56 +114,40 @@ def best_cpu(function: Any, *args: Any, rounds: int) -> float:
     return min(times)
 
 
-def chat(folder: str, events: int, rounds: int) -> None:
-    """The chat profile on a long real-chunk stream (benchmarks/chat_stream.py), same run."""
-    path = Path(folder) / "chat.sse"
-    write_chat_stream(path, events)
+def profile_section(
+    folder: str,
+    events: int,
+    rounds: int,
+    *,
+    profile: str,
+    title: str,
+    unit: str,
+    write: Any,
+) -> None:
+    """One profile on a long stream of its API built from a real body (``write``), validated
+    (parse, JSON, schemas, the profile's data and rules, its fold where a rule reads it) vs
+    parse + ``json.loads`` of the same body, in the same run, by wall and CPU time."""
+    path = Path(folder) / f"{profile}.sse"
+    write(path, events)
     result = validate_file(path)
-    assert result.profile == "chat" and result.ok, result.findings[:3]
+    assert result.profile == profile and result.ok, (result.profile, result.findings[:3])
     floor_s, n = best(floor, path, rounds=rounds)
     full_s, n_full = best(full, path, rounds=rounds)
     floor_cpu = best_cpu(floor, path, rounds=rounds)
     full_cpu = best_cpu(full, path, rounds=rounds)
     assert n == n_full == events, (n, n_full, events)
     size = path.stat().st_size
-    print(f"## Chat Completions ({events:,} chunks, {size / 1e6:.1f} MB, best of {rounds})\n")
+    print(f"## {title} ({events:,} {unit}, {size / 1e6:.1f} MB, best of {rounds})\n")
     print("| what | events/s | time | vs floor | CPU events/s | CPU vs floor |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for label, seconds, cpu, count in (
         ("floor: parse + json.loads", floor_s, floor_cpu, n),
-        ("sse-recorder validate, chat profile", full_s, full_cpu, n_full),
+        (f"sse-recorder validate, {profile} profile", full_s, full_cpu, n_full),
     ):
         print(
             f"| {label} | {count / seconds:,.0f} | {seconds * 1000:,.0f} ms | "
             f"{(seconds / count) / (floor_s / n):.2f}x | {count / cpu:,.0f} | "
             f"{(cpu / count) / (floor_cpu / n):.2f}x |"
-        )
-    print()
-
-
-def responses(folder: str, events: int, rounds: int) -> None:
-    """The responses profile on a long real-event stream (benchmarks/responses_stream.py):
-    validated (parse, JSON, schemas with `obfuscation` on every delta, item and part
-    lifecycles, delta folds against their .done values, the Response fold, rules at the
-    closing events) vs the floor, same run."""
-    path = Path(folder) / "responses.sse"
-    write_responses_stream(path, events)
-    result = validate_file(path)
-    assert result.profile == "responses" and result.ok, result.findings[:3]
-    floor_s, n = best(floor, path, rounds=rounds)
-    full_s, n_full = best(full, path, rounds=rounds)
-    assert n == n_full == events, (n, n_full, events)
-    size = path.stat().st_size
-    print(f"## OpenAI Responses ({events:,} events, {size / 1e6:.1f} MB, best of {rounds})\n")
-    print("| what | events/s | time | vs floor |")
-    print("| --- | ---: | ---: | ---: |")
-    for label, seconds, count in (
-        ("floor: parse + json.loads", floor_s, n),
-        ("sse-recorder validate, responses profile", full_s, n_full),
-    ):
-        print(
-            f"| {label} | {count / seconds:,.0f} | {seconds * 1000:,.0f} ms | "
-            f"{(seconds / count) / (floor_s / n):.2f}x |"
         )
     print()
 
@@ -262,9 +219,14 @@ def main() -> None:
             f"validates in a fresh process with a peak RSS of **{mib:.0f} MiB** "
             f"({seconds:.1f} s including start-up).\n"
         )
-        anthropic(folder, events, rounds)
-        chat(folder, events, rounds)
-        responses(folder, events, rounds)
+        for profile, title, unit, write in (
+            ("anthropic", "Anthropic Messages", "events", write_anthropic_stream),
+            ("chat", "Chat Completions", "chunks", write_chat_stream),
+            ("responses", "OpenAI Responses", "events", write_responses_stream),
+        ):
+            profile_section(
+                folder, events, rounds, profile=profile, title=title, unit=unit, write=write
+            )
 
 
 if __name__ == "__main__":

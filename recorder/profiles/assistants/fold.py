@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from recorder.profiles.assistants.rules import RUN_KINDS
+
 __all__ = ["AssistantsFold"]
 
 
@@ -84,21 +86,7 @@ def _merge(acc: dict[str, Any], delta: dict[str, Any]) -> dict[str, Any]:
     return acc
 
 
-_RUN_EVENTS = frozenset(
-    f"thread.run.{status}"
-    for status in (
-        "created",
-        "queued",
-        "in_progress",
-        "requires_action",
-        "completed",
-        "incomplete",
-        "failed",
-        "cancelling",
-        "cancelled",
-        "expired",
-    )
-)
+_RUN_EVENTS = frozenset(RUN_KINDS)
 
 
 class AssistantsFold:
