@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 import json
 import xml.etree.ElementTree as ET
 
@@ -191,3 +192,23 @@ def test_errors_only_keeps_failed_files_error_findings_and_the_summary() -> None
     assert [f["rule"] for f in data["files"][0]["findings"]] == ["M1"]
     junit = render(results(), "junit", errors_only=True)
     assert "R6" not in junit and "M1" in junit
+
+
+def test_reports_redact_key_like_values_quoted_from_an_unredacted_cassette(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A hand-made cassette holding a key: the reports that quote it (excerpts, messages)
+    leave the process without it (issue 14, item 4)."""
+    from recorder.cli import main
+
+    key = "sk-proj-" + "A1b2C3d4" * 6
+    body = tmp_path / "leak.sse"
+    body.write_bytes(f'event: tick\ndata: {{"api_key": "{key}", "x": [1, \n\n'.encode())
+    for fmt in ("text", "json", "junit"):
+        main(["validate", "--format", fmt, str(body)])
+        out = capsys.readouterr().out
+        assert key not in out, fmt
+        if fmt == "json":  # the text and JUnit reports quote no excerpt; JSON does
+            assert "REDACTED" in out, fmt
+    main(["show", str(body)])
+    assert key not in capsys.readouterr().out

@@ -57,6 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from recorder.cassette import iter_cassette_paths, load_cassette
     from recorder.errors import RecorderError, UsageError
+    from recorder.record.redaction import Redactor
     from recorder.report.timeline import (
         Style,
         printable,
@@ -103,8 +104,11 @@ def run(args: argparse.Namespace) -> int:
                         cassette, findings, style=style, profile=checked_profile(args)
                     )
                 )
+                # The timeline is a report: key-like values in it are redacted (the raw view
+                # shows the exact bytes, as the cassette holds them).
+                redact = (lambda line: line) if args.raw else Redactor.default().redact_text
                 for line in lines:
-                    out.write(line + "\n")
+                    out.write(redact(line) + "\n")
         except RecorderError as error:
             if not named:
                 raise

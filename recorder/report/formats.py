@@ -185,14 +185,19 @@ def render_junit(results: Sequence[FileResult], *, suite: str = "sse-recorder va
 def render(
     results: Sequence[FileResult], fmt: str, *, colour: bool = False, errors_only: bool = False
 ) -> str:
-    """Render in ``fmt`` (one of ``FORMATS``); ``errors_only`` leaves out warnings and notes."""
+    """Render in ``fmt`` (one of ``FORMATS``); ``errors_only`` leaves out warnings and notes.
+
+    The report leaves the process: key-like values quoted in it (a finding's excerpt of a
+    cassette nobody redacted) are redacted by the default rules, as error messages are."""
+    from recorder.record.redaction import Redactor
+
     if fmt == "text":
-        return render_text(results, colour=colour, errors_only=errors_only)
-    if errors_only:
-        results = [
-            replace(result, findings=[f for f in result.findings if f.is_error])
-            for result in results
-        ]
-    if fmt == "json":
-        return render_json(results)
-    return render_junit(results)
+        text = render_text(results, colour=colour, errors_only=errors_only)
+    else:
+        if errors_only:
+            results = [
+                replace(result, findings=[f for f in result.findings if f.is_error])
+                for result in results
+            ]
+        text = render_json(results) if fmt == "json" else render_junit(results)
+    return Redactor.default().redact_text(text)
