@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
