@@ -618,10 +618,10 @@ def test_openrouter_done_sentinel_and_temporary_ids_are_its_dialect() -> None:
 #: Captures that truly break the contract (none of them a plain real recording): the rule
 #: and event index of the first error, and why.
 TRULY_BROKEN: dict[str, tuple[str, int | None]] = {
-    # DERIVED: openai-php removed every blank line, so the SSE parser dispatches no event;
-    # nothing to recognise (generic profile, no finding).
-    "php-derived-code-interpreter.sse": ("", None),
-    "php-derived-completion-create.sse": ("", None),
+    # DERIVED: openai-php removed every blank line, so the SSE parser dispatches no event
+    # (recognised by its data lines; RS1 at byte 0: nothing reaches a client).
+    "php-derived-code-interpreter.sse": ("RS1", None),
+    "php-derived-completion-create.sse": ("RS1", None),
     # DERIVED: the body stops inside its 16th event (byte 5727): no terminal event.
     "php-derived-image-generation.sse": ("RS7", None),
     # HAND-WRITTEN: its first data line is not JSON (',' missing at char 507), so nothing

@@ -203,3 +203,17 @@ def test_final_prints_one_json_object_per_stream(capsys: pytest.CaptureFixture[s
     assert [line["interaction"] for line in lines] == [0, 1]
     assert {tuple(sorted(line)) for line in lines} == {("final", "interaction", "path", "profile")}
     assert {line["profile"] for line in lines} == {"assistants"}
+
+
+def test_a_body_that_never_ends_a_block_is_recognised_and_broken(tmp_path: Path) -> None:
+    # Events written without the blank line that dispatches them: a client sees nothing.
+    body = tmp_path / "undispatched.sse"
+    body.write_bytes(
+        b'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m",'
+        b'"choices":[{"index":0,"delta":{"content":"hi"}}]}\ndata: [DONE]\n'
+    )
+    result = validate_file(body)
+    assert result.profile == "chat" and result.events == 0
+    first = result.findings[0]
+    assert first.is_error and first.offset == 0
+    assert first.message.startswith("no event was dispatched")

@@ -639,17 +639,44 @@ SNIFF_BYTES = 1 << 20
 
 
 def first_events(chunks: Iterable[Any]) -> Iterator[ServerSentEvent]:
-    """The events of the first ``SNIFF_BYTES`` of a body (chunks as bytes or ``Chunk``)."""
+    """The events of the first ``SNIFF_BYTES`` of a body (chunks as bytes or ``Chunk``).
+
+    A body whose blocks never end (no blank line: nothing is dispatched, which the validator
+    reports) is read line by line instead, so it is still judged by its API's profile."""
     from recorder.wire.sse import SSEParser
 
     parser = SSEParser(keep_comments=False)
     size = 0
+    seen = False
+    head: list[bytes] = []
     for chunk in chunks:
         data = chunk.data if hasattr(chunk, "data") else chunk
-        yield from parser.feed(data)
+        for event in parser.feed(data):
+            seen = True
+            yield event
+        if not seen:
+            head.append(data)
         size += len(data)
         if size > SNIFF_BYTES:
-            return
+            break
+    if not seen:
+        yield from _line_events(b"".join(head)[:SNIFF_BYTES])
+
+
+def _line_events(body: bytes) -> Iterator[ServerSentEvent]:
+    """Each ``data:`` line as an event (named by the ``event:`` line before it): for
+    recognition only, never for judging."""
+    from recorder.wire.sse import ServerSentEvent as Event
+
+    name = "message"
+    for line in body.decode("utf-8", "replace").splitlines():
+        field, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if field == "event":
+            name = value or "message"
+        elif field == "data":
+            yield Event(name, value)
+            name = "message"
 
 
 def profile_for(cassette: Any, interaction: Any, chosen: str | None = None) -> Profile:

@@ -256,6 +256,27 @@ def _check_stream(
         kept = keep(finding)
         if kept is not None:
             yield kept
+    if index == 0 and parser.unfinished is not None:
+        # Bytes, but not one event a client would see (no blank line ever ended a block):
+        # whatever the contract, such a stream delivers nothing (WHATWG: discarded at EOF).
+        offset, line = parser.unfinished
+        kept = keep(
+            Finding(
+                profile.framing_rule,
+                Severity.ERROR,
+                f"no event was dispatched: the body ({size} bytes) ends inside an unfinished "
+                "event (an event ends with a blank line)",
+                interaction,
+                None,
+                offset,
+                line,
+                None,
+                None,
+                "SPEC",
+            )
+        )
+        if kept is not None:
+            yield kept
     stats.streams += 1
     stats.events += index
     cut = _cut_reason(outcome[0], outcome[1], parser.unfinished)
