@@ -1,9 +1,11 @@
 """One checker for every declarative profile: the spec's data, compiled once, run per event.
 
-:class:`CompiledProfile` turns a :class:`~recorder.profiles._spec.ProfileSpec` into a table of
-small checks per event kind (the "keywords" of this project, as jsonschema's ``_keywords``);
-:class:`EngineChecker` runs them on one stream and stamps each :class:`Violation` with rule id,
-severity, interaction, event index, byte offset and line. Per event, in this order:
+:class:`CompiledProfile` (:mod:`recorder.validate.compiled`) turns a
+:class:`~recorder.profiles._spec.ProfileSpec` into a table of small checks per event kind (the
+"keywords" of this project, as jsonschema's ``_keywords``); :class:`EngineChecker` runs them on
+one stream and stamps each :class:`Violation` with rule id, severity, interaction, event index,
+byte offset and line.
+Per event, in this order:
 
 1. decode the data (JSON), read the kind (SSE name, a JSON field, or fixed) and check it;
 2. the stream's framing: the sentinel (``[DONE]``), what follows it, the terminal event, what
