@@ -40,8 +40,8 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from recorder._version import __version__
-from recorder.cassette.reading import read_input
-from recorder.errors import CassetteFormatError, CassetteNotFoundError
+from recorder.cassette.reading import read_named
+from recorder.errors import CassetteFormatError
 
 __all__ = [
     "FORMAT_NAME",
@@ -434,14 +434,7 @@ def load_cassette(path: str | os.PathLike[str]) -> Cassette:
         data = sys.stdin.buffer.read()
         return _load_bytes(data, "<stdin>", suffix="")
     file = Path(name)
-    try:
-        data = read_input(file)  # a FIFO without a writer: an error, not a hang
-    except FileNotFoundError:
-        raise CassetteNotFoundError("no such file", path=name) from None
-    except IsADirectoryError:
-        raise CassetteFormatError("is a directory, not a cassette", path=name) from None
-    except OSError as error:
-        raise CassetteFormatError(f"cannot read: {error.strerror}", path=name) from None
+    data = read_named(file)  # a FIFO without a writer: an error, not a hang
     return _load_bytes(data, name, suffix=file.suffix.lower())
 
 

@@ -33,8 +33,8 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from recorder.cassette import Cassette, Chunk, Interaction, RecordedRequest, RecordedResponse
-from recorder.cassette.reading import read_input
-from recorder.errors import CassetteFormatError, CassetteNotFoundError, UsageError
+from recorder.cassette.reading import read_named
+from recorder.errors import CassetteFormatError, UsageError
 from recorder.record.redaction import Redactor
 
 __all__ = [
@@ -466,12 +466,5 @@ def import_file(
 ) -> Cassette:
     """Import the file at ``path`` (see ``import_bytes``)."""
     name = str(path)
-    try:
-        data = read_input(name)  # a FIFO without a writer: an error, not a hang
-    except FileNotFoundError:
-        raise CassetteNotFoundError("no such file", path=name) from None
-    except IsADirectoryError:
-        raise CassetteFormatError("is a directory, not a file to import", path=name) from None
-    except OSError as error:
-        raise CassetteFormatError(f"cannot read: {error.strerror}", path=name) from None
+    data = read_named(name, "a file to import")  # a FIFO without a writer: an error, no hang
     return import_bytes(data, source=name, format=format, request=request, redactor=redactor)

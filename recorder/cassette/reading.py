@@ -15,9 +15,9 @@ import os
 import select
 import stat
 
-from recorder.errors import CassetteFormatError
+from recorder.errors import CassetteFormatError, CassetteNotFoundError
 
-__all__ = ["FIFO_WAIT", "is_fifo", "read_input"]
+__all__ = ["FIFO_WAIT", "is_fifo", "read_input", "read_named"]
 
 #: How long a named pipe with no writer is waited for, in seconds.
 FIFO_WAIT = 2.0
@@ -51,6 +51,20 @@ def read_input(path: str | os.PathLike[str]) -> bytes:
         return b"".join(pieces)
     finally:
         os.close(descriptor)
+
+
+def read_named(path: str | os.PathLike[str], what: str = "a cassette") -> bytes:
+    """``read_input``, with each way of failing as one ``RecorderError`` naming the file
+    (``what`` the file should have been, for the message about a directory)."""
+    name = os.fspath(path)
+    try:
+        return read_input(name)
+    except FileNotFoundError:
+        raise CassetteNotFoundError("no such file", path=name) from None
+    except IsADirectoryError:
+        raise CassetteFormatError(f"is a directory, not {what}", path=name) from None
+    except OSError as error:
+        raise CassetteFormatError(f"cannot read: {error.strerror}", path=name) from None
 
 
 def _first_bytes(descriptor: int, name: str) -> bytes:
