@@ -193,10 +193,14 @@ class ProfileView:
 
     def is_sentinel(self, event: ServerSentEvent) -> bool:
         """True for the event that closes the stream (``data: [DONE]``)."""
+        return self.closes(event.event, event.data)
+
+    def closes(self, name: str, data: str) -> bool:
+        """True when an event named ``name`` with ``data`` is the closing sentinel."""
         return (
             self.sentinel is not None
-            and event.data == self.sentinel
-            and (self.sentinel_event is None or event.event == self.sentinel_event)
+            and data == self.sentinel
+            and (self.sentinel_event is None or name == self.sentinel_event)
         )
 
     def delta_text(self, payload: Any) -> str | None:
@@ -299,19 +303,23 @@ class Profile:
 
     def final_of(self, events: Iterable[ServerSentEvent]) -> Any:
         """The final object a stream's events fold into (None when the profile has no fold)."""
+        # Bounded: a payload nested past MAX_DEPTH stays text (out of the fold), as the
+        # validator keeps it out of its rules.
+        return self.fold_payloads((event.event, decode(event.data)[0]) for event in events)
+
+    def fold_payloads(self, events: Iterable[tuple[str, Any]]) -> Any:
+        """The final object of already decoded events: ``(event name, payload)``, a payload
+        that is not JSON given as its text (None when the profile has no fold)."""
         if self.fold_factory is None:
             return None
         fold = self.fold_factory()
         view = self.view
-        for event in events:
-            if view.is_sentinel(event):
-                continue
-            # Bounded: a payload nested past MAX_DEPTH stays out of the fold, as the
-            # validator keeps it out of its rules.
-            payload, is_json = decode(event.data)
-            if not is_json:
+        for name, payload in events:
+            if isinstance(payload, str):
+                if view.closes(name, payload):
+                    continue
                 payload = None
-            fold.feed(view.kind(event.event, payload), payload)
+            fold.feed(view.kind(name, payload), payload)
         return fold.result()
 
 

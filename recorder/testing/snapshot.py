@@ -218,13 +218,8 @@ def normalize_for_snapshot(
 def _final_event(events: list[Event], profile: Profile) -> list[Event]:
     if profile.fold_factory is None:
         return []
-    sample = [
-        ServerSentEvent(
-            name or "message", payload if isinstance(payload, str) else json.dumps(payload)
-        )
-        for name, payload in events
-    ]
-    return [(f"final ({profile.name})", profile.final_of(sample))]
+    named = ((name or "message", payload) for name, payload in events)
+    return [(f"final ({profile.name})", profile.fold_payloads(named))]
 
 
 def render_snapshot(data: Any, *, fold: bool = False, profile: str | None = None) -> str:
