@@ -134,9 +134,9 @@ class StreamSpec(_Model):
     )
     hot: list[str] = Field(
         default_factory=list,
-        description="kinds (text deltas) checked inline in their common case: an open entity, "
-        "the conditions, the schema, and the fold's take(kind, payload) saying it took the "
-        "event; anything else goes the full way",
+        description="kinds (text deltas) whose common case the fold folds with "
+        "take(kind, payload) instead of feed, saying whether it took the event; when it does "
+        "not, the event goes the full way",
     )
     resumed_shapes: list[str] = Field(
         default_factory=list,

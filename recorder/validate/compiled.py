@@ -3,7 +3,7 @@
 :class:`CompiledProfile` reads a :class:`~recorder.profiles._spec.ProfileSpec` (and the
 profile's ``@rule`` functions) and answers, per event kind, what the engine
 (:mod:`recorder.validate.engine`) must check: the kind's entities, progressions, folds,
-conditions, rules, and whether a fast path (``[stream] hot`` kinds) covers its common case.
+conditions, rules, and the fast plan of its common case (``FastPlan``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from recorder.validate.context import EndRule, EventRule, parse_path
 if TYPE_CHECKING:
     from recorder.profiles._spec import EntitySpec, ProfileSpec
 
-__all__ = ["CompiledProfile", "EntityPlan", "Path"]
+__all__ = ["CompiledProfile", "EntityPlan", "FastPlan", "Path"]
 
 Path = tuple[str | int, ...]
 
@@ -37,6 +37,24 @@ class EntityPlan:
     each: Path | None = None  # a list whose items are the entities' events
     ends: Path | None = None  # a field whose non-null value ends the entity
     defaults: tuple[Any, ...] | None = None  # per key path: its value when missing
+
+
+@dataclass(frozen=True, slots=True)
+class FastPlan:
+    """What the common case of one kind needs checked, each on a top-level field: the engine
+    checks all of it first and changes nothing unless everything holds (then it commits the
+    counters, entity members, progressions and folds, and runs the kind's rules); anything
+    else goes the full way, which says what is wrong."""
+
+    counters: tuple[tuple[str, str, int], ...]  # (counter, field, start): rises by one
+    identity: tuple[tuple[str, str, tuple[Any, ...]], ...]  # (name, field, placeholders)
+    #: (name, keys, whether its type is held to ``fits``/``last``, where a member says its type)
+    entities: tuple[tuple[str, tuple[str, ...], bool, Path | None], ...]
+    progressions: tuple[tuple[int, tuple[str, ...], int], ...]  # (number, keys, rank)
+    folds: tuple[tuple[str, tuple[str, ...], Path], ...]  # (rule, keys, piece)
+    tests: tuple[tuple[str, str, Any], ...]  # (field, "==" / "set" / "null", value)
+    take: bool  # the fold's take() folds this kind inline
+    rules: tuple[EventRule, ...]
 
 
 class CompiledProfile:
@@ -193,44 +211,102 @@ class CompiledProfile:
             or any(kind in e.created | e.members | e.terminal for e in self.entities)
             or any(kind in ranks for _, _, ranks in self.progressions)
         )
-        self.hot = {kind: hot for kind in stream.hot if (hot := self._hot_plan(kind)) is not None}
+        #: Kinds whose fold's ``take(kind, payload)`` folds them inline (``[stream] hot``).
+        self.hot_kinds = frozenset(stream.hot)
+        #: Per kind, the checks of its common case when the data can say them all (see
+        #: ``FastPlan``); the engine tries them first and takes the full way when one fails.
+        self.fast = {kind: plan for kind in mentioned if (plan := self._fast_plan(kind))}
         #: The kind is the SSE event name, always (no in-band error field to look for).
         self.by_name = self.kind_source == "event" and self.error_field is None
+        #: The top-level field the kind is read from (``type``), else None.
+        self.kind_field = (
+            self.kind_path[0]
+            if self.kind_source == "field"
+            and len(self.kind_path) == 1
+            and isinstance(self.kind_path[0], str)
+            else None
+        )
+        #: The kind of every event but an in-band error (``[stream] kind`` fixed).
+        self.fixed_kind = self.kind_value if self.kind_source == "fixed" else None
 
-    def _hot_plan(self, kind: str) -> tuple[Any, ...] | None:
-        """What the common case of a ``[stream] hot`` kind needs checked inline: (entity
-        name, key field) it must be open in, (field, test, value) of its conditions; None when
-        the kind needs more (counters, identity, folds, progressions...: the full way)."""
+    def _fast_plan(self, kind: str) -> FastPlan | None:
+        """The checks of ``kind``'s common case, on top-level fields only, when the data can
+        say them all; None when the kind needs the full way (it opens or ends something, comes
+        once, ends the stream, reports an error, compares a fold, or reads nested paths)."""
         if (
-            self.counters
-            or any(not kinds or kind in kinds for _, _, kinds, _ in self.identity)
-            or any(kind in ranks for _, _, ranks in self.progressions)
-            or kind in self.fold_deltas
+            kind not in self.mentioned
+            or kind in self.terminal_kinds
+            or kind in self.error_kinds
+            or kind == self.error_kind
+            or kind in self.once
             or kind in self.fold_dones
-            or kind in getattr(self, "request_match", {})
-            or kind in self.terminal_kinds | self.error_kinds | set(self.once)
+            or kind in self.request_match
+            or kind == self.sentinel_kind
         ):
             return None
-        entities: list[tuple[str, str | int]] = []
+        counters = []
+        for counter, path in self.counters:
+            if len(path) != 1 or type(path[0]) is not str:
+                return None
+            counters.append((counter.path, path[0], counter.start))
+        identity = []
+        for _, paths, kinds, placeholders in self.identity:
+            if kinds and kind not in kinds:
+                continue
+            for name, _, single in paths:
+                if single is None:
+                    return None
+                identity.append((name, single, placeholders))
+        entities = []
         for entity in self.entities:
             if kind in entity.created or kind in entity.terminal:
                 return None
             if kind not in entity.members:
                 continue
             spec = entity.spec
-            if getattr(entity, "each", None) or spec.fits or spec.last or len(entity.keys) != 1:
+            if entity.each or entity.defaults or entity.ends or spec.open_on_member:
                 return None
-            if len(entity.keys[0]) != 1:
+            fields = _top_level(entity.keys)
+            if fields is None:
                 return None
-            entities.append((spec.name, entity.keys[0][0]))
-        tests: list[tuple[str | int, str, Any]] = []
+            entities.append((spec.name, fields, bool(spec.fits or spec.last), entity.member_type))
+        progressions = []
+        for number, (_, keys, ranks) in enumerate(self.progressions):
+            if kind in ranks:
+                fields = _top_level(keys)
+                if fields is None:
+                    return None
+                progressions.append((number, fields, ranks[kind]))
+        folds = []
+        for fold, keys, piece in self.fold_deltas.get(kind, ()):
+            fields = _top_level(keys)
+            if fields is None:
+                return None
+            folds.append((fold.rule, fields, piece))
+        tests: list[tuple[str, str, Any]] = []
         for _, equals, must_set, must_null in self.conditions.get(kind, ()):
             for group, test in ((equals, "=="), (must_set, "set"), (must_null, "null")):
                 for entry in group:
-                    if len(entry[1]) != 1:
+                    if len(entry[1]) != 1 or type(entry[1][0]) is not str:
                         return None
                     tests.append((entry[1][0], test, entry[2] if test == "==" else None))
-        return tuple(entities), tuple(tests)
+        return FastPlan(
+            tuple(counters),
+            tuple(identity),
+            tuple(entities),
+            tuple(progressions),
+            tuple(folds),
+            tuple(tests),
+            kind in self.hot_kinds,
+            self.rules_by_kind.get(kind, ()) + self.any_kind_rules,
+        )
+
+
+def _top_level(paths: tuple[Path, ...]) -> tuple[str, ...] | None:
+    """The field names of one-step paths (``output_index``), else None."""
+    if all(len(path) == 1 and type(path[0]) is str for path in paths):
+        return tuple(str(path[0]) for path in paths)
+    return None
 
 
 def _delta_segments(path: str) -> tuple[Path, ...]:

@@ -24,19 +24,23 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
-from recorder.validate.compiled import CompiledProfile, EntityPlan, Path
+import orjson
+
+from recorder.validate.compiled import CompiledProfile, EntityPlan, FastPlan, Path
 from recorder.validate.context import (
     Carried,
     EntityState,
+    EventRule,
     EventView,
     StreamView,
     Violation,
     get_path,
 )
 from recorder.validate.findings import Finding, Severity
+from recorder.validate.schemas import Extras
 from recorder.wire.payload import MAX_DEPTH, too_deep
 from recorder.wire.sse import ServerSentEvent
 
@@ -47,6 +51,7 @@ if TYPE_CHECKING:
 __all__ = ["CompiledProfile", "EngineChecker", "excerpt_of"]
 
 _raw_decode = json.JSONDecoder().raw_decode
+_loads = orjson.loads
 _SEVERITY = {severity.value: severity for severity in Severity}
 #: Payloads held back at most before the schema version is decided from what has arrived.
 HOLD = 16
@@ -100,6 +105,28 @@ def _key(payload: Any, paths: tuple[Path, ...]) -> tuple[Any, ...] | None:
     return tuple(parts)
 
 
+def _scalar_key(payload: dict[str, Any], fields: tuple[str, ...]) -> tuple[Any, ...] | None:
+    """The values of top-level ``fields`` when each is an int or a string, else None."""
+    key = tuple(payload.get(field) for field in fields)
+    for part in key:
+        if part.__class__ is not int and part.__class__ is not str:
+            return None
+    return key
+
+
+def _field_key(payload: dict[str, Any], fields: tuple[str, ...]) -> tuple[Any, ...] | None:
+    """``_key`` on top-level fields: None when one is missing, an object or a list."""
+    key = tuple(payload.get(field) for field in fields)
+    for part in key:
+        if part is None or isinstance(part, (dict, list)):
+            return None
+    return key
+
+
+def _anything(_: object) -> bool:
+    return True
+
+
 def _all_set(value: Any, segments: tuple[Path, ...]) -> bool:
     """True when the path is non-null; at a ``[]``, in every item of the list (a missing
     list has no item to check)."""
@@ -116,6 +143,27 @@ _NO_BODY = object()
 
 def _show_key(names: list[str], key: tuple[Any, ...]) -> str:
     return ", ".join(f"{name} {value!r}" for name, value in zip(names, key, strict=False))
+
+
+class _Bound(NamedTuple):
+    """A ``FastPlan`` bound to one stream's state: (open, entries, key fields, fits, last,
+    member type) per entity; (progress, key fields, rank); (pieces, key fields, piece, index
+    of the entity with the same key or -1) per fold."""
+
+    plan: FastPlan
+    entities: tuple[
+        tuple[
+            dict[Any, Any],
+            dict[Any, Any],
+            tuple[str, ...],
+            Mapping[str, Any] | None,
+            Mapping[str, str],
+            Path | None,
+        ],
+        ...,
+    ]
+    progressions: tuple[tuple[dict[Any, Any], tuple[str, ...], int], ...]
+    folds: tuple[tuple[dict[Any, list[str]], tuple[str, ...], Any, int], ...]
 
 
 class EngineChecker:
@@ -175,16 +223,16 @@ class EngineChecker:
         self._resume_counters()
         if self.shape in compiled.resumed_shapes:
             self.resumed = True
-        # Hot kinds' plans with this stream's open-entity tables (see ``_hot``).
-        self.hot = {
-            kind: (
-                tuple((self.entities[name].open, field) for name, field in entities),
-                tuple((field, value) for field, test, value in tests if test == "=="),
-                tuple(test for test in tests if test[1] != "=="),
-            )
-            for kind, (entities, tests) in compiled.hot.items()
-        }
-        self.hot_valid: dict[str, Callable[[Any], bool]] = {}
+        # The fast plans (``FastPlan``), once the schema version is decided; none after the
+        # stream ends or errs (what follows goes the full way).
+        self.bound = {kind: self._bind(plan) for kind, plan in compiled.fast.items()}
+        self.fast = self.bound if decide_schemas is None else {}
+        self.fast_valid: dict[str, Callable[[Any], bool]] = {}
+        self.fast_extras: dict[str, Extras] = {}
+        # Schema warnings are reported once per kind and stream; then counted (``finish``).
+        self.warned: dict[tuple[str, Any], int] = {}
+        self.quiet: dict[str, tuple[str, tuple[Any, ...]]] = {}  # recall token -> its issues
+        self.quiet_counts: dict[str, int] = {}
         # Schema checks held back until a payload tells the version (``version_kinds``).
         self.decide_schemas = decide_schemas
         self.held: list[tuple[int, ServerSentEvent, str, Any]] = []
@@ -307,11 +355,9 @@ class EngineChecker:
             self.events_seen += 1
             return []
         try:
-            payload, end = _raw_decode(data)
-            if end != len(data) and data[end:].strip():
-                raise ValueError("trailing data after the JSON value")
-        except (ValueError, RecursionError):
-            payload = self._decode_slowly(ev, out)
+            payload = _loads(data)
+        except ValueError:  # what orjson refuses, json may take (NaN) or explain
+            payload = self._decode(ev, out)
         if payload is not None and (  # (deeper than MAX_DEPTH takes twice as many brackets)
             len(data) > 2 * MAX_DEPTH
             and data.count("{") + data.count("[") > MAX_DEPTH
@@ -324,11 +370,31 @@ class EngineChecker:
                     rule=self.spec.stream.json_rule,
                 )
             )
-        kind = ev.event if compiled.by_name else self._kind(ev, payload, out)
+        field = compiled.kind_field
+        if field is not None and payload.__class__ is dict:
+            kind = payload.get(field)
+            if kind.__class__ is not str or (
+                ev.event != kind and ev.event != "message" and compiled.match_rule is not None
+            ):
+                kind = self._kind(ev, payload, out)
+        elif compiled.by_name:
+            kind = ev.event
+        elif compiled.fixed_kind is not None and payload.__class__ is dict:
+            error = compiled.error_field
+            kind = (
+                compiled.fixed_kind
+                if error is None or error not in payload
+                else compiled.error_kind
+            )
+        else:
+            kind = self._kind(ev, payload, out)
         if kind is None:
             return self._stamp(out, ev, index)
-        if kind in self.hot and self.decide_schemas is None and self._hot(kind, payload, out):
-            return []
+        bound = self.fast.get(kind)
+        if bound is not None and not out and kind in self.counts and payload.__class__ is dict:
+            found = self._fast(index, ev, kind, payload, bound)
+            if found is not None:
+                return found
         self.events_seen += 1
         self.last_payload = payload
         counts = self.counts
@@ -399,6 +465,8 @@ class EngineChecker:
         assert self.decide_schemas is not None
         self.schemas = self.decide_schemas([payload for _, _, _, payload in self.held])
         self.decide_schemas = None
+        if self.terminal is None and self.error_at is None:
+            self.fast = self.bound
         return self.schemas
 
     def _release(self) -> list[Finding]:
@@ -414,55 +482,193 @@ class EngineChecker:
     def _schema_findings(
         self, issues: list[Any], kind: str, ev: ServerSentEvent, index: int
     ) -> list[Finding]:
+        """Findings of ``issues``; a warning already reported for this kind in this stream is
+        counted instead (``obfuscation`` on every delta is one warning, not thousands)."""
         relaxed = self.relaxed
-        return [
-            Finding(
-                issue.rule,
-                issue.severity,
-                f"{kind}: {issue.message}",
-                self.interaction,
-                index,
-                ev.offset,
-                ev.line,
-                issue.json_path,
-                excerpt_of(ev.data),
-                self.rules[issue.rule].source if issue.rule in self.rules else "SPEC",
+        found: list[Finding] = []
+        for issue in issues:
+            if issue.severity is Severity.WARNING:
+                key = (kind, issue)
+                if key in self.warned:
+                    self.warned[key] += 1
+                    continue
+                self.warned[key] = 0
+            if issue.rule in relaxed and issue.severity is Severity.ERROR:
+                found.append(self._relaxed_schema_finding(issue, kind, ev, index))
+                continue
+            found.append(
+                Finding(
+                    issue.rule,
+                    issue.severity,
+                    f"{kind}: {issue.message}",
+                    self.interaction,
+                    index,
+                    ev.offset,
+                    ev.line,
+                    issue.json_path,
+                    excerpt_of(ev.data),
+                    self.rules[issue.rule].source if issue.rule in self.rules else "SPEC",
+                )
             )
-            if issue.rule not in relaxed or issue.severity is not Severity.ERROR
-            else self._relaxed_schema_finding(issue, kind, ev, index)
-            for issue in issues
-        ]
+        return found
 
-    def _hot(self, kind: str, payload: Any, out: list[Violation]) -> bool:
-        """The common case of a hot kind, checked inline (see ``[stream] hot``): True when it
-        holds and the fold took the event; else nothing has changed and the event goes the
-        full way, which reports what is wrong."""
-        if payload.__class__ is not dict or out or kind not in self.counts:
-            return False
-        entities, equals, tests = self.hot[kind]
-        for open_, field in entities:
-            key = payload.get(field)
-            if key.__class__ is not str or (key,) not in open_:
-                return False
-        for field, value in equals:
-            if payload.get(field) != value:
-                return False
-        for field, test, _ in tests:
-            if (payload.get(field) is None) == (test == "set"):
-                return False
-        if self.schemas is not None:
-            valid = self.hot_valid.get(kind)
-            if valid is None:
-                valid = self.hot_valid[kind] = self.schemas.is_valid(kind) or (lambda _: True)
-            if not valid(payload):
-                return False
+    def _bind(self, plan: FastPlan) -> _Bound:
+        """``plan`` with this stream's state tables in it (looked up once, not per event)."""
+        entities = []
+        for name, fields, typed, member_type in plan.entities:
+            state = self.entities[name]
+            spec = state.spec.spec
+            fits = spec.fits if typed else None
+            entities.append((state.open, state.entries, fields, fits, spec.last, member_type))
+        keys = [fields for _, _, fields, _, _, _ in entities]
+        return _Bound(
+            plan,
+            tuple(entities),
+            tuple(
+                (self.progress[number], fields, rank) for number, fields, rank in plan.progressions
+            ),
+            tuple(
+                (
+                    self.folds[rule],
+                    fields,
+                    piece[0] if len(piece) == 1 else piece,
+                    keys.index(fields) if fields in keys else -1,
+                )
+                for rule, fields, piece in plan.folds
+            ),
+        )
+
+    def _fast(
+        self, index: int, ev: ServerSentEvent, kind: str, payload: dict[str, Any], bound: _Bound
+    ) -> list[Finding] | None:
+        """The common case of ``kind`` (its ``FastPlan``), for an event after the first of its
+        kind: every check first, then the state changes, the fold and the kind's rules, and
+        their findings. None when a check fails: nothing has changed, and the event goes the
+        full way, which says what is wrong."""
+        plan = bound.plan
+        counter_last = self.counter_last
+        for name, field, start in plan.counters:
+            value = payload.get(field)
+            last = counter_last[name]
+            if value.__class__ is not int or value != (start if last is None else last + 1):
+                return None
+        if plan.identity:
+            identity = self.identity
+            for name, field, placeholders in plan.identity:
+                value = payload.get(field)
+                if (
+                    value is not None
+                    and identity.get(name, _NO_BODY) != value
+                    and self.identity_last.get(name, _NO_BODY) != value  # a change said once
+                    and not (placeholders and value in placeholders)
+                ):
+                    return None
+        keys: list[tuple[Any, ...]] = []
+        members: list[tuple[list[Any], Any]] = []
+        for open_, entries, fields, fits, lasts, member_type in bound.entities:
+            if len(fields) == 1:
+                part = payload.get(fields[0])
+                if part.__class__ is not int and part.__class__ is not str:
+                    return None
+                key: tuple[Any, ...] | None = (part,)
+            else:
+                key = _scalar_key(payload, fields)
+            if key is None or key not in open_:
+                return None
+            keys.append(key)
+            if fits is not None:
+                entry = entries[key]
+                kind_of = entry[2] if len(entry) > 2 else None
+                if kind_of.__class__ is str:
+                    member = get_path(payload, member_type) if member_type is not None else kind
+                    allowed = fits.get(kind_of)
+                    if allowed is not None and member not in allowed:
+                        return None
+                    last_member = lasts.get(kind_of) if lasts else None
+                    if last_member is not None:
+                        if entry[3] == last_member:
+                            return None
+                        members.append((entry, member))
+        moves: list[tuple[dict[Any, Any], tuple[Any, ...], int]] = []
+        for progress, fields, rank in bound.progressions:
+            key = _scalar_key(payload, fields)
+            if key is None:
+                return None
+            before = progress.get(key)
+            if before is not None and before[0] > rank:
+                return None
+            moves.append((progress, key, rank))
+        for field, test, value in plan.tests:
+            found = payload.get(field)
+            if (found != value) if test == "==" else ((found is None) == (test == "set")):
+                return None
+        quiet = None
+        schemas = self.schemas
+        if schemas is not None:
+            extras = self.fast_extras.get(kind)  # the kind's last payload had undocumented fields
+            if extras is None or tuple(payload) != extras.keys or not extras.allows(payload):
+                valid = self.fast_valid.get(kind)
+                if valid is None:
+                    valid = self.fast_valid[kind] = schemas.is_valid(kind) or _anything
+                if valid(payload):
+                    extras = None
+                else:
+                    extras = schemas.recall(kind, payload)
+                    if extras is None:
+                        return None
+                    if extras.token not in self.quiet:
+                        if not all((kind, issue) in self.warned for issue in extras.issues):
+                            return None  # not reported yet: the full way reports it
+                        self.quiet[extras.token] = (kind, extras.issues)
+            if extras is not None:
+                quiet = extras.token
+                self.fast_extras[kind] = extras
+        fold = self.fold
         take = self.take
-        if take is None or not take(kind, payload):
-            return False
+        if fold is not None and plan.take and (take is None or not take(kind, payload)):
+            return None
+        # Everything holds: the state changes the full way would make.
+        for name, field, _ in plan.counters:
+            counter_last[name] = payload[field]
+            self.counter_seen[name] = self.counter_seen.get(name, 0) + 1
+        for entry, member in members:
+            entry[3] = member
+        for progress, key, rank in moves:
+            progress[key] = (rank, kind)
+        for pieces, fields, piece_path, same in bound.folds:
+            piece = (
+                payload.get(piece_path)
+                if piece_path.__class__ is str
+                else get_path(payload, piece_path)
+            )
+            if piece.__class__ is str:
+                key = keys[same] if same >= 0 else _field_key(payload, fields)
+                if key is not None:
+                    pieces.setdefault(key, []).append(piece)
+        if quiet is not None:
+            self.quiet_counts[quiet] = self.quiet_counts.get(quiet, 0) + 1
         self.events_seen += 1
         self.last_payload = payload
         self.counts[kind] += 1
-        return True
+        if fold is not None and not plan.take:
+            fold.feed(kind, payload)
+        if not plan.rules:
+            return []
+        out: list[Violation] = []
+        self._rules(plan.rules, index, ev, kind, payload, out)
+        return self._stamp(out, ev, index) if out else []
+
+    def _decode(self, ev: ServerSentEvent, out: list[Violation]) -> Any:
+        """The payload of data orjson refused: a JSON value json takes (NaN, a lone
+        surrogate, a huge integer), else what ``_decode_slowly`` makes of it."""
+        data = ev.data
+        try:
+            payload, end = _raw_decode(data)
+            if end != len(data) and data[end:].strip():
+                raise ValueError("trailing data after the JSON value")
+        except (ValueError, RecursionError):
+            return self._decode_slowly(ev, out)
+        return payload
 
     def _decode_slowly(self, ev: ServerSentEvent, out: list[Violation]) -> Any:
         """The payload of data that is not one bare JSON value: JSON with whitespace around
@@ -513,14 +719,23 @@ class EngineChecker:
         rules = self.compiled.rules_by_kind.get(kind, ())
         general = self.compiled.any_kind_rules
         if rules or general:
-            view = EventView(index, ev, kind, payload)
-            for event_rule in (*rules, *general):
-                if event_rule.shapes and self.shape not in event_rule.shapes:
-                    continue
-                for violation in event_rule.function(view, self.view):
-                    out.append(
-                        violation if violation.rule else replace(violation, rule=event_rule.id)
-                    )
+            self._rules((*rules, *general), index, ev, kind, payload, out)
+
+    def _rules(
+        self,
+        rules: tuple[EventRule, ...],
+        index: int,
+        ev: ServerSentEvent,
+        kind: str,
+        payload: Any,
+        out: list[Violation],
+    ) -> None:
+        view = EventView(index, ev, kind, payload)
+        for event_rule in rules:
+            if event_rule.shapes and self.shape not in event_rule.shapes:
+                continue
+            for violation in event_rule.function(view, self.view):
+                out.append(violation if violation.rule else replace(violation, rule=event_rule.id))
 
     def _stamp(self, violations: list[Violation], ev: ServerSentEvent, index: int) -> list[Finding]:
         return [
@@ -626,7 +841,7 @@ class EngineChecker:
             out.append(Violation(message, rule=spec.terminal.rule))
         elif terminal is None and kind in compiled.terminal_kinds:
             self.terminal = (index, kind)
-            self.hot = {}  # what follows the end goes the full way
+            self.fast = {}  # what follows the end goes the full way
         if kind in compiled.error_kinds or (kind == compiled.error_kind and self.spec.error):
             error = self.spec.error
             assert error is not None
@@ -640,7 +855,7 @@ class EngineChecker:
             )
             if self.error_at is None:
                 self.error_at = index
-                self.hot = {}
+                self.fast = {}
 
     def _state(self, kind: str, payload: dict[str, Any], out: list[Violation]) -> None:
         compiled = self.compiled
@@ -1032,6 +1247,27 @@ class EngineChecker:
                 violation.severity,
             )
             yield replace(finding, excerpt=None, line=None)
+        yield from self._repeated_warnings()
+
+    def _repeated_warnings(self) -> Iterator[Finding]:
+        """One note per schema warning that later events of its kind repeated (each warning
+        is reported at the first event that has it)."""
+        warned = self.warned
+        for token, count in self.quiet_counts.items():
+            kind, issues = self.quiet[token]
+            for issue in issues:
+                warned[(kind, issue)] += count
+        for (kind, issue), count in warned.items():
+            if count:
+                yield Finding(
+                    issue.rule,
+                    Severity.INFO,
+                    f"{kind}: {count} more event(s) with the same warning, reported once "
+                    f"({issue.message})",
+                    self.interaction,
+                    json_path=issue.json_path,
+                    source=self.rules[issue.rule].source if issue.rule in self.rules else "SPEC",
+                )
 
     def carry(self) -> object | None:
         """What the next stream of the cassette should know: the folded object and the

@@ -10,7 +10,13 @@ from __future__ import annotations
 from recorder.validate.findings import Finding, Severity
 from recorder.wire.sse import ServerSentEvent
 
-__all__ = ["BetweenEvents"]
+__all__ = ["BetweenEvents", "line_after"]
+
+
+def line_after(event: ServerSentEvent) -> int:
+    """The line the next event starts on when nothing lies between them: after ``event``'s
+    event line (unless unnamed), its data lines and the blank line."""
+    return event.line + event.data.count("\n") + 2 + (event.event != "message")
 
 
 #: Bytes between two events beyond which the lines between them are not looked at.
@@ -56,24 +62,24 @@ class BetweenEvents:
             ]
 
     def passed(self, event: ServerSentEvent) -> None:
-        """Note ``event``: the next one should start right after its block."""
+        """Note ``event``, the last of those parsed so far: the next one should start right
+        after its block (``line_after``), and no scan will look before it."""
         self.previous = event
-        # its event line (unless unnamed), its data lines, the blank line
-        self.expected_line = event.line + event.data.count("\n") + 2 + (event.event != "message")
+        self.expected_line = line_after(event)
         chunks = self.chunks
         while len(chunks) > 1 and chunks[1][0] <= event.offset:
             del chunks[0]
 
-    def between(self, event: ServerSentEvent) -> list[Finding]:
-        """Findings about the lines before ``event`` that are not part of any event."""
-        return self._scan(event.offset)
+    def between(self, event: ServerSentEvent, previous: ServerSentEvent | None) -> list[Finding]:
+        """Findings about the lines before ``event`` (since ``previous``, the event before it,
+        passed or not) that are not part of any event."""
+        return self._scan(event.offset, previous)
 
     def after_last(self) -> list[Finding]:
         """Findings about complete blocks after the last event."""
-        return self._scan(self.size)
+        return self._scan(self.size, self.previous)
 
-    def _scan(self, end: int) -> list[Finding]:
-        previous = self.previous
+    def _scan(self, end: int, previous: ServerSentEvent | None) -> list[Finding]:
         start, line = (previous.offset, previous.line) if previous else (0, 1)
         if end - start > SCAN_LIMIT:
             return []  # a megabyte of non-events: the parser's own findings say enough

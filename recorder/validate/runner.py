@@ -221,17 +221,26 @@ def _check_stream(
     for chunk in chunks:
         size += len(chunk)
         gaps.add(chunk)
-        for sse_event in parser.feed(chunk):
-            found = event(index, sse_event)
-            index += 1
-            if sse_event.line != gaps.expected_line:
-                found = [*gaps.between(sse_event), *found]
-            gaps.passed(sse_event)
-            if found:
-                for finding in found:
-                    kept = keep(finding)
-                    if kept is not None:
-                        yield kept
+        events = parser.feed(chunk)
+        if events:
+            expected = gaps.expected_line
+            previous = gaps.previous
+            for sse_event in events:
+                found = event(index, sse_event)
+                index += 1
+                if sse_event.line != expected:
+                    found = [*gaps.between(sse_event, previous), *found]
+                previous = sse_event
+                # line_after(sse_event), inline: this runs for every event
+                expected = (
+                    sse_event.line + sse_event.data.count("\n") + 2 + (sse_event.event != "message")
+                )
+                if found:
+                    for finding in found:
+                        kept = keep(finding)
+                        if kept is not None:
+                            yield kept
+            gaps.passed(events[-1])
         if len(parser.decode_errors) > decode_seen:
             for issue in parser.decode_errors[decode_seen:]:
                 kept = keep(

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from recorder.cassette import RecordedRequest
 
 __all__ = [
+    "Extras",
     "SchemaIssue",
     "SchemaSet",
     "infer_version",
@@ -80,6 +81,17 @@ class _Deviation:
     validator: Any
 
 
+@dataclass(frozen=True, slots=True)
+class Extras:
+    """The issues of payloads with the same keys that are clean but for the same undocumented
+    top-level fields: ``allows`` tells such a payload in one call, ``token`` names the set."""
+
+    keys: tuple[str, ...]
+    issues: tuple[SchemaIssue, ...]
+    token: str
+    allows: Callable[[Any], bool]
+
+
 class _EventSchema:
     """The compiled schemas of one event's data."""
 
@@ -95,10 +107,9 @@ class _EventSchema:
         )
         self.shape = FieldShape(schema, {})
         self.decided_by_keys = _decided_by_keys(self.shape)
-        #: payload keys -> (its issues, the undocumented top-level fields among them)
-        self.extras_by_keys: dict[
-            tuple[str, ...], tuple[tuple[SchemaIssue, ...], frozenset[str]]
-        ] = {}
+        #: payload keys -> the issues of a payload with those keys that is clean but for
+        #: undocumented top-level fields
+        self.extras_by_keys: dict[tuple[str, ...], Extras] = {}
 
     @cached_property
     def explainer(self) -> Any:
@@ -140,22 +151,38 @@ class _EventSchema:
         ):
             names = frozenset(i.json_path[2:] for i in issues)
             if names <= payload.keys():
-                self.extras_by_keys[tuple(payload)] = (tuple(issues), names)
+                keys = tuple(payload)
+                token = f"{self.event}#{len(self.extras_by_keys)}"
+                self.extras_by_keys[keys] = Extras(
+                    keys, tuple(issues), token, self._allowing(names)
+                )
 
-    def recall(self, payload: object) -> tuple[SchemaIssue, ...] | None:
+    def _allowing(self, names: frozenset[str]) -> Callable[[Any], bool]:
+        """A test that a payload is clean but for the top-level fields ``names``: one Rust
+        call where the schema lists its top-level properties, else on a trimmed copy."""
+        closed = closed_schema(self.schema)
+        if isinstance(closed, dict) and closed.get("additionalProperties") is False:
+            closed["properties"] = {**closed["properties"], **dict.fromkeys(names, True)}
+            return jsonschema_rs.validator_for(
+                {"allOf": [closed, *(d.documented for d in self.deviations)]}
+            ).is_valid
+        clean = self.clean.is_valid
+
+        def allows(payload: Any) -> bool:
+            trimmed = payload.copy()
+            for name in names:
+                del trimmed[name]
+            return clean(trimmed)
+
+        return allows
+
+    def recall(self, payload: object) -> Extras | None:
         """The remembered issues of a payload with the same keys, when without its
         undocumented fields it is clean (one Rust call instead of an explanation)."""
         if payload.__class__ is not dict:
             return None
-        assert isinstance(payload, dict)
         known = self.extras_by_keys.get(tuple(payload))
-        if known is None:
-            return None
-        issues, names = known
-        trimmed = payload.copy()
-        for name in names:
-            del trimmed[name]
-        return issues if self.clean.is_valid(trimmed) else None
+        return known if known is not None and known.allows(payload) else None
 
     def _schema_errors(self, payload: object) -> Iterator[SchemaIssue]:
         seen: set[tuple[str, str]] = set()
@@ -209,6 +236,14 @@ class SchemaSet:
         schema = self._events.get(event)
         return None if schema is None else schema.clean.is_valid
 
+    def recall(self, event: str, payload: object) -> Extras | None:
+        """For a payload that is not clean: the issues :meth:`check` would give when they are
+        only undocumented top-level fields already seen with the same keys; else None."""
+        schema = self._events.get(event)
+        if schema is None or not schema.extras_by_keys:
+            return None
+        return schema.recall(payload)
+
     def check(self, event: str, payload: object, *, strict: bool = False) -> list[SchemaIssue]:
         """The issues of ``payload`` (decoded JSON, or the raw text for ``done``) as ``event``.
 
@@ -221,7 +256,7 @@ class SchemaSet:
         if schema.extras_by_keys:  # one Rust call for a payload seen with the same extras
             recalled = schema.recall(payload)
             if recalled is not None:
-                return list(recalled)
+                return list(recalled.issues)
         if schema.clean.is_valid(payload):
             return []
         issues = schema.explain(payload, strict)
