@@ -1,12 +1,12 @@
 """The Anthropic Messages rules that the profile's data cannot say (see profile.toml).
 
 Each runs on a rare kind (message_start, content_block_start, message_delta, message_stop),
-never on content_block_delta, the bulk of a stream: the engine's data checks those.
+never on content_block_delta, the bulk of a stream: the engine's data checks those (B5, the
+tool input JSON, is a ``[[folds]]`` entry).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +19,6 @@ __all__ = [
     "message_start_is_empty",
     "message_start_opens",
     "message_stop_after_message_delta",
-    "tool_input_is_an_object",
     "usage_after_message_delta",
     "usage_at_message_start",
 ]
@@ -103,7 +102,7 @@ def message_delta_after_the_blocks(event: EventView, stream: StreamView) -> Iter
             f"the message stopped at max_tokens inside block {index} ({kind_of}), which never stops"
         )
         if kind_of in _TOOL_BLOCKS:
-            joined = stream.folded_part("partial_json", index) or ""
+            joined = stream.joined("B5", (index,)) or ""
             shown = joined if len(joined) <= 60 else "..." + joined[-57:]
             what += f": its input JSON is incomplete ({len(joined)} characters, ending {shown!r})"
         yield Violation(what, "$.delta.stop_reason", rule="C1")
@@ -127,29 +126,6 @@ def message_stop_after_message_delta(event: EventView, stream: StreamView) -> It
         return  # the whole message came in message_start (S3)
     if not stream.count("message_delta") and stream.count("message_start"):
         yield Violation("message_stop without a message_delta before it")
-
-
-@rule("B5", kinds=["content_block_stop"])
-def tool_input_is_an_object(event: EventView, stream: StreamView) -> Iterator[Violation]:
-    """The input_json_delta pieces of a tool-use block join into one JSON object.
-
-    The fold keeps the pieces (it parses them for the final message), so this runs once per
-    block instead of once per delta; no piece, or only empty ones, is the empty object.
-    """
-    index = event.get("index")
-    joined = stream.folded_part("partial_json", index)
-    if not isinstance(joined, str) or not joined.strip():
-        return
-    try:
-        value = json.loads(joined)
-    except (ValueError, RecursionError) as error:
-        problem = f"which is not JSON ({error})"
-    else:
-        if isinstance(value, dict):
-            return
-        problem = f"a JSON {type(value).__name__}, not an object"
-    shown = joined if len(joined) <= 60 else joined[:57] + "..."
-    yield Violation(f"the input_json_delta pieces of block {index} join into {shown!r}, {problem}")
 
 
 def _counts(usage: Any) -> dict[str, int]:
