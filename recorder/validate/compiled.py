@@ -228,6 +228,20 @@ class CompiledProfile:
         )
         #: The kind of every event but an in-band error (``[stream] kind`` fixed).
         self.fixed_kind = self.kind_value if self.kind_source == "fixed" else None
+        #: How the engine's quick path reads the kind: "field" (``kind_field``), "event"
+        #: (the SSE name), "fixed" (``fixed_kind`` unless an error field is there), or None
+        #: (only the full way can: a nested field, or a name with an error field to look for).
+        self.kind_mode = (
+            "field"
+            if self.kind_field is not None
+            else "event"
+            if self.by_name
+            else "fixed"
+            if self.fixed_kind is not None
+            else None
+        )
+        #: Data that is the sentinel (``[DONE]``), never a JSON object's event.
+        self.sentinel_data = stream.sentinel.data if stream.sentinel else None
 
     def _fast_plan(self, kind: str) -> FastPlan | None:
         """The checks of ``kind``'s common case, on top-level fields only, when the data can

@@ -139,6 +139,7 @@ def _all_set(value: Any, segments: tuple[Path, ...]) -> bool:
 
 
 _NO_BODY = object()
+_UNDECODED = object()  # an event whose data the quick path could not decode
 
 
 def _show_key(names: list[str], key: tuple[Any, ...]) -> str:
@@ -314,8 +315,45 @@ class EngineChecker:
     # ------------------------------------------------------------------ StreamChecker
 
     def event(self, index: int, ev: ServerSentEvent) -> list[Finding]:
-        """Findings about event number ``index`` (0-based, the sentinel included)."""
+        """Findings about event number ``index`` (0-based, the sentinel included).
+
+        The common case first: a JSON object of a kind seen before, whose fast plan holds;
+        anything else goes the full way (``_event``)."""
         self.index = index
+        data = ev.data
+        compiled = self.compiled
+        try:
+            payload = _loads(data)
+        except ValueError:  # not JSON (or JSON orjson refuses): the full way says what it is
+            return self._event(index, ev, _UNDECODED)
+        if (
+            payload.__class__ is dict
+            and (len(data) <= 2 * MAX_DEPTH or data.count("{") + data.count("[") <= MAX_DEPTH)
+            and data != compiled.sentinel_data
+        ):
+            mode = compiled.kind_mode
+            if mode == "field":
+                kind = payload.get(compiled.kind_field)
+                if kind.__class__ is not str or (
+                    ev.event != kind and ev.event != "message" and compiled.match_rule is not None
+                ):
+                    kind = None
+            elif mode == "event":
+                kind = ev.event
+            elif mode == "fixed":
+                error = compiled.error_field
+                kind = compiled.fixed_kind if error is None or error not in payload else None
+            else:
+                kind = None
+            bound = self.fast.get(kind) if kind is not None else None
+            if bound is not None and kind in self.counts:
+                found = self._fast(index, ev, kind, payload, bound)
+                if found is not None:
+                    return found
+        return self._event(index, ev, payload)
+
+    def _event(self, index: int, ev: ServerSentEvent, decoded: Any) -> list[Finding]:
+        """Every check of one event, in order (``decoded``: its JSON, else ``_UNDECODED``)."""
         out: list[Violation] = []
         compiled = self.compiled
         sentinel = compiled.sentinel
@@ -336,6 +374,7 @@ class EngineChecker:
             and (sentinel.event is None or ev.event == sentinel.event)
         ):
             self.sentinel_at, self.sentinel_ev = index, ev
+            self.fast = {}  # what follows the sentinel goes the full way
             rules = compiled.rules_by_kind.get(compiled.sentinel_kind)
             if not rules:
                 return []
@@ -354,10 +393,8 @@ class EngineChecker:
         if compiled.json_optional and data.lstrip()[:1] not in ("{", "["):
             self.events_seen += 1
             return []
-        try:
-            payload = _loads(data)
-        except ValueError:  # what orjson refuses, json may take (NaN) or explain
-            payload = self._decode(ev, out)
+        # what orjson refuses, json may take (NaN) or explain
+        payload = decoded if decoded is not _UNDECODED else self._decode(ev, out)
         if payload is not None and (  # (deeper than MAX_DEPTH takes twice as many brackets)
             len(data) > 2 * MAX_DEPTH
             and data.count("{") + data.count("[") > MAX_DEPTH
@@ -370,31 +407,9 @@ class EngineChecker:
                     rule=self.spec.stream.json_rule,
                 )
             )
-        field = compiled.kind_field
-        if field is not None and payload.__class__ is dict:
-            kind = payload.get(field)
-            if kind.__class__ is not str or (
-                ev.event != kind and ev.event != "message" and compiled.match_rule is not None
-            ):
-                kind = self._kind(ev, payload, out)
-        elif compiled.by_name:
-            kind = ev.event
-        elif compiled.fixed_kind is not None and payload.__class__ is dict:
-            error = compiled.error_field
-            kind = (
-                compiled.fixed_kind
-                if error is None or error not in payload
-                else compiled.error_kind
-            )
-        else:
-            kind = self._kind(ev, payload, out)
+        kind = ev.event if compiled.by_name else self._kind(ev, payload, out)
         if kind is None:
             return self._stamp(out, ev, index)
-        bound = self.fast.get(kind)
-        if bound is not None and not out and kind in self.counts and payload.__class__ is dict:
-            found = self._fast(index, ev, kind, payload, bound)
-            if found is not None:
-                return found
         self.events_seen += 1
         self.last_payload = payload
         counts = self.counts
