@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
@@ -140,31 +140,61 @@ def _all_set(value: Any, segments: tuple[Path, ...]) -> bool:
 
 _NO_BODY = object()
 _UNDECODED = object()  # an event whose data the quick path could not decode
+# EventView's generated __new__ costs a Python call per event: built as the parser builds
+# its events (wire.sse._new_event).
+_new_view = tuple.__new__
 
 
 def _show_key(names: list[str], key: tuple[Any, ...]) -> str:
     return ", ".join(f"{name} {value!r}" for name, value in zip(names, key, strict=False))
 
 
-class _Bound(NamedTuple):
-    """A ``FastPlan`` bound to one stream's state: (open, entries, key fields, fits, last,
-    member type) per entity; (progress, key fields, rank); (pieces, key fields, piece, index
-    of the entity with the same key or -1) per fold."""
+class _Bound:
+    """A ``FastPlan`` bound to one stream's state, looked up once: (open, entries, key
+    fields, fits, last, member type) per entity; (progress, key fields, rank) per
+    progression; (pieces, key fields, piece, index of the entity with the same key or -1)
+    per fold; and, once known, the kind's schema test and its last recalled extras."""
 
-    plan: FastPlan
-    entities: tuple[
-        tuple[
-            dict[Any, Any],
-            dict[Any, Any],
-            tuple[str, ...],
-            Mapping[str, Any] | None,
-            Mapping[str, str],
-            Path | None,
+    __slots__ = (
+        "counters",
+        "entities",
+        "extras",
+        "folds",
+        "identity",
+        "progressions",
+        "rules",
+        "take",
+        "tests",
+        "valid",
+    )
+
+    def __init__(
+        self,
+        plan: FastPlan,
+        entities: tuple[
+            tuple[
+                dict[Any, Any],
+                dict[Any, Any],
+                tuple[str, ...],
+                Mapping[str, Any] | None,
+                Mapping[str, str],
+                Path | None,
+            ],
+            ...,
         ],
-        ...,
-    ]
-    progressions: tuple[tuple[dict[Any, Any], tuple[str, ...], int], ...]
-    folds: tuple[tuple[dict[Any, list[str]], tuple[str, ...], Any, int], ...]
+        progressions: tuple[tuple[dict[Any, Any], tuple[str, ...], int], ...],
+        folds: tuple[tuple[dict[Any, list[str]], tuple[str, ...], Any, int], ...],
+    ) -> None:
+        self.counters = plan.counters
+        self.identity = plan.identity
+        self.tests = plan.tests
+        self.take = plan.take
+        self.rules = plan.rules
+        self.entities = entities
+        self.progressions = progressions
+        self.folds = folds
+        self.valid: Callable[[Any], bool] | None = None
+        self.extras: Extras | None = None
 
 
 class EngineChecker:
@@ -228,8 +258,6 @@ class EngineChecker:
         # stream ends or errs (what follows goes the full way).
         self.bound = {kind: self._bind(plan) for kind, plan in compiled.fast.items()}
         self.fast = self.bound if decide_schemas is None else {}
-        self.fast_valid: dict[str, Callable[[Any], bool]] = {}
-        self.fast_extras: dict[str, Extras] = {}
         # Schema warnings are reported once per kind and stream; then counted (``finish``).
         self.warned: dict[tuple[str, Any], int] = {}
         self.quiet: dict[str, tuple[str, tuple[Any, ...]]] = {}  # recall token -> its issues
@@ -560,16 +588,15 @@ class EngineChecker:
         kind: every check first, then the state changes, the fold and the kind's rules, and
         their findings. None when a check fails: nothing has changed, and the event goes the
         full way, which says what is wrong."""
-        plan = bound.plan
         counter_last = self.counter_last
-        for name, field, start in plan.counters:
+        for name, field, start in bound.counters:
             value = payload.get(field)
             last = counter_last[name]
             if value.__class__ is not int or value != (start if last is None else last + 1):
                 return None
-        if plan.identity:
+        if bound.identity:
             identity = self.identity
-            for name, field, placeholders in plan.identity:
+            for name, field, placeholders in bound.identity:
                 value = payload.get(field)
                 if (
                     value is not None
@@ -579,7 +606,7 @@ class EngineChecker:
                 ):
                     return None
         keys: list[tuple[Any, ...]] = []
-        members: list[tuple[list[Any], Any]] = []
+        members: list[tuple[list[Any], Any]] | None = None
         for open_, entries, fields, fits, lasts, member_type in bound.entities:
             if len(fields) == 1:
                 part = payload.get(fields[0])
@@ -603,28 +630,30 @@ class EngineChecker:
                     if last_member is not None:
                         if entry[3] == last_member:
                             return None
-                        members.append((entry, member))
-        moves: list[tuple[dict[Any, Any], tuple[Any, ...], int]] = []
-        for progress, fields, rank in bound.progressions:
-            key = _scalar_key(payload, fields)
-            if key is None:
-                return None
-            before = progress.get(key)
-            if before is not None and before[0] > rank:
-                return None
-            moves.append((progress, key, rank))
-        for field, test, value in plan.tests:
+                        members = [*(members or ()), (entry, member)]
+        moves: list[tuple[dict[Any, Any], tuple[Any, ...], int]] | None = None
+        if bound.progressions:
+            moves = []
+            for progress, fields, rank in bound.progressions:
+                key = _scalar_key(payload, fields)
+                if key is None:
+                    return None
+                before = progress.get(key)
+                if before is not None and before[0] > rank:
+                    return None
+                moves.append((progress, key, rank))
+        for field, test, value in bound.tests:
             found = payload.get(field)
             if (found != value) if test == "==" else ((found is None) == (test == "set")):
                 return None
-        quiet = None
+        extras = None
         schemas = self.schemas
         if schemas is not None:
-            extras = self.fast_extras.get(kind)  # the kind's last payload had undocumented fields
+            extras = bound.extras  # the kind's last payload had undocumented fields
             if extras is None or tuple(payload) != extras.keys or not extras.allows(payload):
-                valid = self.fast_valid.get(kind)
+                valid = bound.valid
                 if valid is None:
-                    valid = self.fast_valid[kind] = schemas.is_valid(kind) or _anything
+                    valid = bound.valid = schemas.is_valid(kind) or _anything
                 if valid(payload):
                     extras = None
                 else:
@@ -635,21 +664,22 @@ class EngineChecker:
                         if not all((kind, issue) in self.warned for issue in extras.issues):
                             return None  # not reported yet: the full way reports it
                         self.quiet[extras.token] = (kind, extras.issues)
-            if extras is not None:
-                quiet = extras.token
-                self.fast_extras[kind] = extras
+                    bound.extras = extras
         fold = self.fold
-        take = self.take
-        if fold is not None and plan.take and (take is None or not take(kind, payload)):
-            return None
+        if fold is not None and bound.take:
+            take = self.take
+            if take is None or not take(kind, payload):
+                return None
         # Everything holds: the state changes the full way would make.
-        for name, field, _ in plan.counters:
+        for name, field, _ in bound.counters:
             counter_last[name] = payload[field]
             self.counter_seen[name] = self.counter_seen.get(name, 0) + 1
-        for entry, member in members:
-            entry[3] = member
-        for progress, key, rank in moves:
-            progress[key] = (rank, kind)
+        if members:
+            for entry, member in members:
+                entry[3] = member
+        if moves:
+            for progress, key, rank in moves:
+                progress[key] = (rank, kind)
         for pieces, fields, piece_path, same in bound.folds:
             piece = (
                 payload.get(piece_path)
@@ -660,17 +690,18 @@ class EngineChecker:
                 key = keys[same] if same >= 0 else _field_key(payload, fields)
                 if key is not None:
                     pieces.setdefault(key, []).append(piece)
-        if quiet is not None:
-            self.quiet_counts[quiet] = self.quiet_counts.get(quiet, 0) + 1
+        if extras is not None:
+            quiet = self.quiet_counts
+            quiet[extras.token] = quiet.get(extras.token, 0) + 1
         self.events_seen += 1
         self.last_payload = payload
         self.counts[kind] += 1
-        if fold is not None and not plan.take:
+        if fold is not None and not bound.take:
             fold.feed(kind, payload)
-        if not plan.rules:
+        if not bound.rules:
             return []
         out: list[Violation] = []
-        self._rules(plan.rules, index, ev, kind, payload, out)
+        self._rules(bound.rules, index, ev, kind, payload, out)
         return self._stamp(out, ev, index) if out else []
 
     def _decode(self, ev: ServerSentEvent, out: list[Violation]) -> Any:
@@ -745,11 +776,12 @@ class EngineChecker:
         payload: Any,
         out: list[Violation],
     ) -> None:
-        view = EventView(index, ev, kind, payload)
+        view = _new_view(EventView, (index, ev, kind, payload))
+        stream = self.view
         for event_rule in rules:
             if event_rule.shapes and self.shape not in event_rule.shapes:
                 continue
-            for violation in event_rule.function(view, self.view):
+            for violation in event_rule.function(view, stream):
                 out.append(violation if violation.rule else replace(violation, rule=event_rule.id))
 
     def _stamp(self, violations: list[Violation], ev: ServerSentEvent, index: int) -> list[Finding]:
