@@ -107,6 +107,13 @@ def _key(payload: Any, paths: tuple[Path, ...]) -> tuple[Any, ...] | None:
 
 def _scalar_key(payload: dict[str, Any], fields: tuple[str, ...]) -> tuple[Any, ...] | None:
     """The values of top-level ``fields`` when each is an int or a string, else None."""
+    if len(fields) == 2:  # (output_index, content_index): on every Responses text delta
+        first, second = payload.get(fields[0]), payload.get(fields[1])
+        if (first.__class__ is int or first.__class__ is str) and (
+            second.__class__ is int or second.__class__ is str
+        ):
+            return (first, second)
+        return None
     key = tuple(payload.get(field) for field in fields)
     for part in key:
         if part.__class__ is not int and part.__class__ is not str:
