@@ -18,13 +18,14 @@ Sources (vendored in ``fixtures/reference/``, see its README.md):
   and ``ServerRequest`` becomes ``schemas/mcp/<revision>/events/<method>.json``;
   ``JSONRPCResultResponse`` and ``JSONRPCErrorResponse`` become ``result.json`` and ``error.json``.
 
-OpenAPI 3.1 and pydantic specifics become plain Draft 2020-12: ``nullable`` adds ``null``;
-``discriminator``, ``example`` and ``x-*`` keys go; ``$recursiveRef`` becomes a ``$ref`` to its
-own component; a one-value ``enum`` becomes ``const`` (SchemaSet tells union branches apart by
-``const``); an ``allOf`` of object parts is merged into one object (each part would otherwise
-count the others' fields as undocumented); pydantic's ``additionalProperties: true`` goes (the
-SDK keeps unknown fields for forward compatibility, but the contract lists its fields, so an
-unknown one should be a SCHEMA-EXTRA warning).
+OpenAPI 3.1 and pydantic specifics become plain Draft 2020-12: ``nullable`` adds ``null`` (also
+OpenAPI 3.0's nullable reference, ``allOf: [{$ref}, {nullable: true}]``); ``discriminator``,
+``example`` and ``x-*`` keys go; ``$recursiveRef`` becomes a ``$ref`` to its own component; a
+one-value ``enum`` becomes ``const`` (SchemaSet tells union branches apart by ``const``); an
+``allOf`` of object parts is merged into one object (each part would otherwise count the others'
+fields as undocumented); pydantic's ``additionalProperties: true`` goes (the SDK keeps unknown
+fields for forward compatibility, but the contract lists its fields, so an unknown one should be
+a SCHEMA-EXTRA warning).
 
 Real servers differ from the docs in known ways. ``DEVIATIONS`` below is that table, as data:
 each entry relaxes the generated schema (so the default strength accepts the real shape) and is
@@ -86,6 +87,12 @@ def _convert(node: Any, component: str) -> Any:
         return [_convert(item, component) for item in node]
     if not isinstance(node, dict):
         return node
+    parts = node.get("allOf")
+    if isinstance(parts, list) and _NULLABLE_PART in parts:
+        # OpenAPI 3.0's nullable reference: allOf [{$ref}, {nullable: true}]
+        rest = [part for part in parts if part != _NULLABLE_PART]
+        node = {k: v for k, v in node.items() if k != "allOf"} | {"nullable": True}
+        node |= rest[0] if len(rest) == 1 and not set(rest[0]) & set(node) else {"allOf": rest}
     out: Schema = {}
     for key, value in node.items():
         if key.startswith("x-") or key in _DROPPED:
@@ -110,6 +117,8 @@ def _convert(node: Any, component: str) -> Any:
         out.setdefault("allOf", []).insert(0, {"$ref": out.pop("$ref")})
     return out
 
+
+_NULLABLE_PART = {"nullable": True}
 
 #: Keywords that may stand beside a ``$ref`` (annotations only).
 _BESIDE_REF = frozenset({"$ref", "$id", "$schema", "description", "title", "$comment"})
