@@ -529,12 +529,14 @@ def test_v2_payloads(name: str, strict: bool) -> None:
         (
             "thread.run.created",
             edit(RUN, "surprise", 1),
-            "field 'surprise' is not in the documented thread.run",
+            # the object's title in the OpenAPI file (RunObject)
+            "field 'surprise' is not in the documented A run on a thread",
         ),
         (
             "thread.message.delta",
             edit(MESSAGE_DELTA, "delta.content.0.text.tone", "warm"),
-            "field 'tone' is not in the documented text content part delta",
+            # the branch's title in the OpenAPI file (MessageDeltaContentTextObject)
+            "field 'tone' is not in the documented Text",
         ),
         ("done", "DONE", 'expected "[DONE]", found "DONE"'),
     ],

@@ -1,6 +1,7 @@
-"""Build the event schemas of the `responses`, `chat`, `anthropic` and `mcp` profiles from sources.
+"""Build the event schemas of the `responses`, `chat`, `assistants`, `anthropic` and `mcp`
+profiles from sources.
 
-    .venv/bin/python tools/build_schemas.py           # rewrite schemas/<those four>/
+    .venv/bin/python tools/build_schemas.py           # rewrite schemas/<those five>/
     .venv/bin/python tools/build_schemas.py --check   # exit 1, naming each file that differs
 
 Sources (vendored in ``fixtures/reference/``, see its README.md):
@@ -10,6 +11,20 @@ Sources (vendored in ``fixtures/reference/``, see its README.md):
   ``schemas/chat/v1/events/chat.completion.chunk.json``. The component schemas they refer to
   are written to ``objects/<Component>.json``, one per file, linked by relative ``$ref``s that
   ``recorder.validate.schemas.SchemaSet`` resolves through their ``$id``s.
+- the same file's ``AssistantStreamEvent``: each of its members (``ThreadStreamEvent``,
+  ``RunStreamEvent``, ``RunStepStreamEvent``, ``MessageStreamEvent``, ``ErrorEvent``,
+  ``DoneEvent``) maps an ``event`` name to the schema of its ``data``, which becomes
+  ``schemas/assistants/v2/events/<event>.json`` (a ``$ref`` to ``RunObject``, ``MessageObject``,
+  ...; ``done``'s data is the text ``[DONE]``, a string ``const``). Only ``data`` is taken:
+  ``ThreadStreamEvent`` also lists a stray ``enabled``, which belongs to no payload. The spec's
+  ``format: unixtime`` is dropped (no JSON Schema format; CONTRACT.md's "Schema traps").
+  ``schemas/assistants/v1/`` (the retired ``assistants=v1`` API, which the file no longer
+  describes) is v2 with the edits of ``tools/assistants_v1.py`` (a data table of the v1
+  differences, with its sources) and without the v2-only deviations it names.
+  ``schemas/assistants/profile.json`` is written too: version detection as data (the
+  ``OpenAI-Beta`` header, and ``version_shapes`` from ``tools/assistants_v1.py``).
+  ``objects/run.json`` and ``objects/run_step.json`` are ``$ref``s to ``RunObject`` and
+  ``RunStepObject``, under the names the profile's ``[[json_endpoints]]`` use.
 - the installed ``anthropic`` SDK (pinned in pyproject.toml): each member of
   ``RawMessageStreamEvent`` and of the beta union ``BetaRawMessageStreamEvent`` through
   ``pydantic.TypeAdapter(...).json_schema()``, plus ``ping`` and ``error``, which the SDK's union
@@ -17,6 +32,8 @@ Sources (vendored in ``fixtures/reference/``, see its README.md):
 - ``mcp/<revision>.schema.json`` (MCP's own JSON Schema): each member of ``ServerNotification``
   and ``ServerRequest`` becomes ``schemas/mcp/<revision>/events/<method>.json``;
   ``JSONRPCResultResponse`` and ``JSONRPCErrorResponse`` become ``result.json`` and ``error.json``.
+
+The source and its pinned commit are written into each ``profile.json`` and ``deviations.json``.
 
 OpenAPI 3.1 and pydantic specifics become plain Draft 2020-12: ``nullable`` adds ``null`` (also
 OpenAPI 3.0's nullable reference, ``allOf: [{$ref}, {nullable: true}]``); ``discriminator``,
@@ -27,9 +44,10 @@ fields as undocumented); pydantic's ``additionalProperties: true`` goes (the SDK
 fields for forward compatibility, but the contract lists its fields, so an unknown one should be
 a SCHEMA-EXTRA warning).
 
-Real servers differ from the docs in known ways. ``DEVIATIONS`` below is that table, as data:
-each entry relaxes the generated schema (so the default strength accepts the real shape) and is
-written to ``deviations.json`` with the ``documented`` schema that the strict strength adds back.
+Real servers differ from the docs in known ways. ``DEVIATIONS`` (``tools/schema_deviations.py``)
+is that table, as data: each entry relaxes the generated schema (so the default strength accepts
+the real shape) and is written to ``deviations.json`` with the ``documented`` schema that the
+strict strength adds back.
 """
 
 from __future__ import annotations
@@ -50,7 +68,7 @@ OPENAPI = REFERENCE / "openai" / "openapi.yaml"
 OPENAPI_COMMIT = "f85dbe223d40"
 ID_BASE = "https://sse-recorder.invalid/schemas"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-PROFILES = ("responses", "chat", "anthropic", "mcp")
+PROFILES = ("responses", "chat", "assistants", "anthropic", "mcp")
 MCP = REFERENCE / "mcp"
 MCP_COMMIT = "b0f60ba5409d"
 #: MCP revisions, newest first; the default is the one most servers speak.
@@ -61,7 +79,8 @@ GENERATOR = "tools/build_schemas.py"
 Schema = dict[str, Any]
 Files = dict[str, str]  # path relative to schemas/ -> file text
 
-from schema_deviations import ALL, DEVIATIONS  # noqa: E402 - tools/ is the script's folder
+import assistants_v1  # noqa: E402 - tools/ is the script's folder
+from schema_deviations import ALL, DEVIATIONS  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # OpenAPI -> Draft 2020-12
@@ -198,6 +217,11 @@ def _resolve(deviation: dict[str, Any], pool: dict[str, Schema], events: dict[st
     """Fill in what the table leaves to the build: ``*`` events and computed ``documented``."""
     if callable(deviation["documented"]):
         deviation["documented"] = deviation["documented"](pool)
+    deviation["events"] = [
+        name
+        for event in deviation["events"]
+        for name in (_data_of(event[1:-1], events) if event.startswith("<") else [event])
+    ]
     # SchemaSet puts each documented schema inside an allOf, where "#/$defs/..." would point at
     # the wrong root: inline them.
     deviation["documented"] = _inline_defs(deviation["documented"])
@@ -210,6 +234,14 @@ def _resolve(deviation: dict[str, Any], pool: dict[str, Schema], events: dict[st
     unknown = set(deviation["events"]) - set(events)
     if unknown:
         raise SystemExit(f"{deviation['id']}: no event {sorted(unknown)}")
+
+
+def _data_of(component: str, events: dict[str, Schema]) -> list[str]:
+    """The events whose data is ``component`` (``data_of`` in the table)."""
+    found = sorted(e for e, s in events.items() if s.get("$ref") == f"{component}.json")
+    if not found:
+        raise SystemExit(f"no event has the data {component}")
+    return found
 
 
 def _inline_defs(schema: Schema) -> Schema:
@@ -250,7 +282,12 @@ def _object_branch(node: Schema) -> Schema:
 
 
 def _relax(pool: dict[str, Schema], events: dict[str, Schema], deviation: dict[str, Any]) -> None:
-    for operation, target, path, *args in deviation.get("relax", ()):
+    for operation, target, path, *given in deviation.get("relax", ()):
+        args = [arg(pool) if callable(arg) else arg for arg in given]
+        if path == "$" and operation == "also":
+            whole = events if target in events else pool
+            whole[target] = _either(whole[target], args[0])
+            continue
         holder, prop = _holder(events[target] if target in events else pool[target], path)
         properties = holder.setdefault("properties", {})
         name = prop.removesuffix("[]")
@@ -265,12 +302,23 @@ def _relax(pool: dict[str, Schema], events: dict[str, Schema], deviation: dict[s
             field["items"] = {"anyOf": [field["items"], args[0]]}
         elif operation == "also":
             properties[name] = {"anyOf": [properties[name], args[0]]}
+        elif operation == "without":
+            if args[0] not in properties[name]:
+                raise SystemExit(f"{deviation['id']}: {target}.{path} has no {args[0]}")
+            properties[name] = {k: v for k, v in properties[name].items() if k != args[0]}
         elif operation == "add":
             if name in properties:
                 raise SystemExit(f"{deviation['id']}: {target}.{path} is documented")
             properties[name] = dict(args[0], description=f"Not in the docs: {deviation['id']}.")
         else:
             raise SystemExit(f"{deviation['id']}: unknown relaxation {operation!r}")
+
+
+def _either(schema: Schema, other: Schema) -> Schema:
+    """``schema`` or ``other``; the annotations stay at the top."""
+    notes = {k: v for k, v in schema.items() if k in ("title", "description")}
+    rest = {k: v for k, v in schema.items() if k not in notes}
+    return {**notes, "anyOf": [rest, other]}
 
 
 def _deviations_file(
@@ -311,9 +359,11 @@ def _version_files(
     events: dict[str, Schema],
     pool: dict[str, Schema],
     source: str,
+    table: list[dict[str, Any]] | None = None,
 ) -> Files:
-    """The files of one version; ``events`` and ``pool`` refer to objects as ``<Name>.json``."""
-    deviations = [dict(d) for d in DEVIATIONS[profile]]
+    """The files of one version; ``events`` and ``pool`` refer to objects as ``<Name>.json``.
+    ``table`` is the version's deviations (default: the profile's in ``DEVIATIONS``)."""
+    deviations = [dict(d) for d in (DEVIATIONS[profile] if table is None else table)]
     for deviation in deviations:
         _resolve(deviation, pool, events)
         _relax(pool, events, deviation)
@@ -449,6 +499,176 @@ def build_chat(spec: dict[str, Any], pool: dict[str, Schema]) -> Files:
             ),
             "versions": ["v1"],
             "default_version": "v1",
+        },
+    )
+    return files
+
+
+ASSISTANTS_VERSIONS = ("v2", "v1")
+#: The names recorder/profiles/assistants/profile.toml's [[json_endpoints]] give the objects of
+#: plain JSON responses (``schema = "run.json"``): each refers to its component.
+ASSISTANTS_ALIASES = {"run.json": "RunObject", "run_step.json": "RunStepObject"}
+
+
+def _without_format(node: Any) -> Any:
+    """``node`` without ``format`` keywords (the spec's ``unixtime`` is no JSON Schema format)."""
+    if isinstance(node, list):
+        return [_without_format(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: Schema = {}
+    for key, value in node.items():
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {name: _without_format(sub) for name, sub in value.items()}
+        elif key in _DATA_KEYS:
+            out[key] = value
+        elif key != "format" or not isinstance(value, str):
+            out[key] = _without_format(value)
+    return out
+
+
+def _assistants_events(spec: dict[str, Any]) -> dict[str, Schema]:
+    """Each member of ``AssistantStreamEvent`` by its ``event``: the schema of its ``data``."""
+    components = spec["components"]["schemas"]
+    events: dict[str, Schema] = {}
+    for member in components["AssistantStreamEvent"]["oneOf"]:
+        union = member["$ref"].rsplit("/", 1)[-1]
+        for variant in components[union].get("oneOf", [components[union]]):
+            (kind,) = variant["properties"]["event"]["enum"]
+            if kind in events:
+                raise SystemExit(f"two members of AssistantStreamEvent have event {kind!r}")
+            # only `data`: ThreadStreamEvent's stray `enabled` belongs to no payload
+            data = _without_format(_convert(variant["properties"]["data"], union))
+            notes = [
+                variant.get("description", ""),
+                variant.get("x-oaiMeta", {}).get("dataDescription", ""),
+            ]
+            description = " ".join(n.strip() for n in notes if n.strip())
+            events[kind] = {"description": f"{union}: {description}", **data}
+    return events
+
+
+def _field(component: Schema, path: str) -> tuple[Schema, str]:
+    """The schema holding field ``path`` of ``component`` (``$``: the component), and its key."""
+    if path == "$":
+        return {"properties": {"$": component}}, "$"
+    return _holder(component, path)
+
+
+def _walk(node: Any) -> Iterator[Schema]:
+    """Every schema object under ``node`` (not inside data keywords)."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _walk(item)
+    elif isinstance(node, dict):
+        yield node
+        for key, value in node.items():
+            if key not in _DATA_KEYS:
+                yield from _walk(list(value.values()) if key in _SCHEMA_MAPS else value)
+
+
+def _v1_edit(pool: dict[str, Schema], edit: tuple[Any, ...]) -> None:
+    """One edit of tools/assistants_v1.py's ``EDITS`` on the (copied) v2 components."""
+    operation, component, path, *args = edit
+    if path == "$" and operation not in ("enum", "ref"):
+        raise SystemExit(f"v1: {operation!r} needs a field of {component}")
+    holder, name = _field(pool[component], path)
+    properties = holder.setdefault("properties", {})
+    if operation == "add":
+        if name in properties:
+            raise SystemExit(f"v1: {component}.{path} is in v2 already")
+        properties[name] = copy.deepcopy(args[0])
+        return
+    if name not in properties:
+        raise SystemExit(f"v1: {component} has no {path}")
+    if operation == "remove":
+        del properties[name]
+        holder["required"] = [r for r in holder.get("required", ()) if r != name]
+        if not holder["required"]:
+            del holder["required"]
+    elif operation in ("require", "optional"):
+        required = holder.get("required", [])
+        if (name in required) == (operation == "require"):
+            raise SystemExit(f"v1: {component}.{path} is {operation} in v2 already")
+        if operation == "require":
+            holder["required"] = [*required, name]
+        else:
+            holder["required"] = [r for r in required if r != name]
+    elif operation == "without":
+        properties[name] = {k: v for k, v in properties[name].items() if k != args[0]}
+    elif operation in ("enum", "ref"):
+        old, new = args
+        found = 0
+        for node in _walk(properties[name]):
+            if operation == "enum" and old in node.get("enum", ()):
+                found += 1
+                node["enum"] = [new if v == old else v for v in node["enum"] if v != old or new]
+            for key in ("oneOf", "anyOf") if operation == "ref" else ():
+                branches = node.get(key, ())
+                if {"$ref": f"{old}.json"} in branches:
+                    found += 1
+                    node[key] = [
+                        {"$ref": f"{new}.json"} if b == {"$ref": f"{old}.json"} else b
+                        for b in branches
+                        if new or b != {"$ref": f"{old}.json"}
+                    ]
+        if not found:
+            raise SystemExit(f"v1: no {old!r} in {component}.{path}")
+    else:
+        raise SystemExit(f"v1: unknown edit {operation!r}")
+
+
+def _alias_files(version: str) -> Files:
+    files: Files = {}
+    for alias, name in ASSISTANTS_ALIASES.items():
+        document = {
+            "$schema": DRAFT,
+            "$id": f"{ID_BASE}/assistants/{version}/objects/{alias}",
+            "title": alias.removesuffix(".json"),
+            "description": f"{name}, under the name the profile's [[json_endpoints]] use for the"
+            " object of a plain JSON response.",
+            "$ref": f"{name}.json",
+        }
+        files[f"assistants/{version}/objects/{alias}"] = _dump(document)
+    return files
+
+
+def build_assistants(spec: dict[str, Any], pool: dict[str, Schema]) -> Files:
+    """v2 from ``AssistantStreamEvent``; v1 from v2 and tools/assistants_v1.py."""
+    events = _assistants_events(spec)
+    pool = {name: _without_format(schema) for name, schema in pool.items()}
+    source = _openapi_source(spec)
+    v1_pool = copy.deepcopy(pool)
+    v1_events = {
+        k: copy.deepcopy(v) for k, v in events.items() if k not in assistants_v1.EVENTS_DROPPED
+    }
+    files = _version_files("assistants", "v2", events, pool, source)
+    files.update(_alias_files("v2"))
+    v1_pool.update(copy.deepcopy(assistants_v1.COMPONENTS))
+    for edit in assistants_v1.EDITS:
+        _v1_edit(v1_pool, edit)
+    unknown = set(assistants_v1.V2_ONLY_DEVIATIONS) - {d["id"] for d in DEVIATIONS["assistants"]}
+    if unknown:
+        raise SystemExit(f"v1: no deviation {sorted(unknown)}")
+    table = [d for d in DEVIATIONS["assistants"] if d["id"] not in assistants_v1.V2_ONLY_DEVIATIONS]
+    v1_source = f"{source} with the v1 differences of tools/assistants_v1.py"
+    files.update(_version_files("assistants", "v1", v1_events, v1_pool, v1_source, table))
+    files.update(_alias_files("v1"))
+    files["assistants/profile.json"] = _profile_file(
+        "assistants",
+        {
+            "comment": f"Generated by {GENERATOR} from {source}, component AssistantStreamEvent"
+            " (v2), and tools/assistants_v1.py (v1 and version_shapes).",
+            "title": "OpenAI Assistants run streams",
+            "description": (
+                "Each version folder holds events/<event name>.json (the schema of that event's"
+                " data), objects/ (what the events refer to) and deviations.json (what the"
+                " default strength accepts beyond the docs)."
+            ),
+            "versions": list(ASSISTANTS_VERSIONS),
+            "default_version": ASSISTANTS_VERSIONS[0],
+            "version_header": {"name": "OpenAI-Beta", "pattern": "assistants=(v[0-9]+)"},
+            "version_shapes": assistants_v1.VERSION_SHAPES,
         },
     )
     return files
@@ -636,6 +856,7 @@ def build() -> Files:
     files: Files = {}
     files.update(build_responses(spec, pool))
     files.update(build_chat(spec, pool))
+    files.update(build_assistants(spec, pool))
     files.update(build_anthropic())
     files.update(build_mcp())
     return files

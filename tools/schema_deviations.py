@@ -12,19 +12,26 @@ schema (over the event's whole data) that the strict strength adds back.
 - ``"also"``: the field (with ``[]``: each item) may also match the given schema;
 - ``"add"``: an undocumented field, named so that its message says why.
 
-``documented`` may be a function of the component pool when it must repeat a component.
-``events: [ALL]`` means every event whose schema requires the relaxed field.
+- ``"without"``: the field's schema without the given keyword (a request-side limit such as
+  ``maxItems`` or ``minimum`` that responses break);
+- ``"also"`` with the path ``"$"``: the whole target may also match the given schema.
+
+``documented``, and a schema argument of ``"also"`` or ``"add"``, may be a function of the
+component pool when it must repeat a component. ``events: [ALL]`` means every event whose schema
+requires the relaxed field; ``data_of(Component)`` every event whose data is that component.
 
 Sources: /work/shared/CONTRACTS-LIVE.md ("Spec vs wire", "Seen on the wire"), the known gaps in
 fixtures/reference/README.md, and the SCHEMA errors of the real captures in
-fixtures/real-streams/{responses,chat,anthropic}/ (see tests/test_build_schemas.py).
+fixtures/real-streams/{responses,chat,anthropic}/ (see tests/test_build_schemas.py); for
+Assistants, /work/shared/CONTRACT.md ("Schema traps", "Wire reality") and the real captures in
+fixtures/real-streams/assistants/ (see tests/test_schemas.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ALL", "DEVIATIONS"]
+__all__ = ["ALL", "DEVIATIONS", "data_of"]
 
 Schema = dict[str, Any]
 
@@ -45,6 +52,16 @@ def _in_response(schema: Schema) -> Schema:
 
 _STRING = {"type": "string"}
 ALL = "*"  # every event whose schema requires the property (resolved when building)
+
+
+def data_of(component: str) -> str:
+    """Stands for every event whose data is ``component`` (resolved when building)."""
+    return f"<{component}>"
+
+
+_RUN = data_of("RunObject")
+_STEP = data_of("RunStepObject")
+_MESSAGE = data_of("MessageObject")
 
 DEVIATIONS: dict[str, list[dict[str, Any]]] = {
     "responses": [
@@ -471,6 +488,148 @@ DEVIATIONS: dict[str, list[dict[str, Any]]] = {
                 }
             },
             "relax": [("optional", "BetaFallbackBlock", "trigger")],
+        },
+    ],
+    # Assistants v2; v1 (tools/assistants_v1.py) keeps the entries whose fields v1 has.
+    "assistants": [
+        {
+            "id": "run-step-expired-at-missing",
+            "events": [_STEP],
+            "path": "$.expired_at",
+            "message": "run step has no 'expired_at', which the docs require (null until it"
+            " expires); real servers leave it out",
+            "documented": {"required": ["expired_at"]},
+            "relax": [("optional", "RunStepObject", "expired_at")],
+        },
+        {
+            "id": "run-step-metadata-missing",
+            "events": [_STEP],
+            "path": "$.metadata",
+            "message": "run step has no 'metadata', which the docs require; real servers leave"
+            " it out",
+            "documented": {"required": ["metadata"]},
+            "relax": [("optional", "RunStepObject", "metadata")],
+        },
+        {
+            "id": "run-step-expires-at",
+            "extra": True,
+            "events": [_STEP],
+            "path": "$.expires_at",
+            "message": "run step carries 'expires_at', which the docs do not list (real servers"
+            " send it instead of 'expired_at')",
+            "documented": {"properties": {"expires_at": False}},
+            "relax": [("add", "RunStepObject", "expires_at", {"type": ["integer", "null"]})],
+        },
+        {
+            "id": "run-instructions-null",
+            "events": [_RUN],
+            "path": "$.instructions",
+            "message": "run 'instructions' is null, but the docs type it as a string; real"
+            " servers send null when the run has no instructions",
+            "documented": {"properties": {"instructions": _STRING}},
+            "relax": [("nullable", "RunObject", "instructions")],
+        },
+        {
+            "id": "run-parallel-tool-calls-missing",
+            "events": [_RUN],
+            "path": "$.parallel_tool_calls",
+            "message": "run has no 'parallel_tool_calls', which the docs require; recordings"
+            " from before June 2024 lack it",
+            "documented": {"required": ["parallel_tool_calls"]},
+            "relax": [("optional", "RunObject", "parallel_tool_calls")],
+        },
+        {
+            "id": "run-tool-resources",
+            "extra": True,
+            "events": [_RUN],
+            "path": "$.tool_resources",
+            "message": "run carries 'tool_resources', which the docs list for threads and"
+            " assistants, not runs (every real v2 run has it)",
+            "documented": {"properties": {"tool_resources": False}},
+            # the shape the docs give a thread's tool_resources
+            "relax": [
+                (
+                    "add",
+                    "RunObject",
+                    "tool_resources",
+                    lambda pool: pool["ThreadObject"]["properties"]["tool_resources"],
+                )
+            ],
+        },
+        {
+            "id": "run-reasoning-effort",
+            "extra": True,
+            "events": [_RUN],
+            "path": "$.reasoning_effort",
+            "message": "run carries 'reasoning_effort', which the docs for the run object do not"
+            " list (real runs since 2025 have it)",
+            "documented": {"properties": {"reasoning_effort": False}},
+            "relax": [("add", "RunObject", "reasoning_effort", {"type": ["string", "null"]})],
+        },
+        {
+            "id": "run-max-completion-tokens-below-256",
+            "events": [_RUN],
+            "path": "$.max_completion_tokens",
+            "message": "run 'max_completion_tokens' is below the documented minimum of 256 (a"
+            " request-side rule; real runs echo smaller limits)",
+            "documented": {"properties": {"max_completion_tokens": {"minimum": 256}}},
+            "relax": [("without", "RunObject", "max_completion_tokens", "minimum")],
+        },
+        {
+            "id": "run-max-prompt-tokens-below-256",
+            "events": [_RUN],
+            "path": "$.max_prompt_tokens",
+            "message": "run 'max_prompt_tokens' is below the documented minimum of 256 (a"
+            " request-side rule; real runs echo smaller limits)",
+            "documented": {"properties": {"max_prompt_tokens": {"minimum": 256}}},
+            "relax": [("without", "RunObject", "max_prompt_tokens", "minimum")],
+        },
+        {
+            "id": "run-tools-over-20",
+            "events": [_RUN],
+            "path": "$.tools",
+            "message": "run lists more than 20 tools, the spec's maxItems (a request-side limit)",
+            "documented": {"properties": {"tools": {"maxItems": 20}}},
+            "relax": [("without", "RunObject", "tools", "maxItems")],
+        },
+        {
+            "id": "message-attachments-missing",
+            "events": [_MESSAGE],
+            "path": "$.attachments",
+            "message": "message has no 'attachments', which the docs require (null or a list);"
+            " the official examples leave it out",
+            "documented": {"required": ["attachments"]},
+            "relax": [("optional", "MessageObject", "attachments")],
+        },
+        {
+            "id": "thread-tool-resources-missing",
+            "events": [data_of("ThreadObject")],
+            "path": "$.tool_resources",
+            "message": "thread has no 'tool_resources', which the docs require (null or an"
+            " object); the official examples leave it out",
+            "documented": {"required": ["tool_resources"]},
+            "relax": [("optional", "ThreadObject", "tool_resources")],
+        },
+        {
+            "id": "error-wrapped",
+            "events": ["error"],
+            "path": "$.error",
+            "message": 'error data is wrapped as {"error": {...}}; the docs give the error'
+            " object itself",
+            "documented": {"properties": {"error": False}},
+            "relax": [
+                (
+                    "also",
+                    "error",
+                    "$",
+                    {
+                        "type": "object",
+                        "title": "wrapped error",
+                        "properties": {"error": {"$ref": "Error.json"}},
+                        "required": ["error"],
+                    },
+                )
+            ],
         },
     ],
     # MCP's schema is the protocol's own source of truth; no real capture shows a deviation yet.
