@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
+import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ import jsonschema_rs
 import pytest
 
 from recorder.validate.findings import Severity
-from recorder.validate.schemas import SchemaSet
+from recorder.validate.schemas import SchemaSet, object_validator
 from recorder.wire.sse import parse_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,10 +25,19 @@ SCHEMAS = ROOT / "schemas"
 REAL_STREAMS = ROOT / "fixtures" / "real-streams"
 
 sys.path.insert(0, str(TOOLS))
+import assistants_v1  # noqa: E402
 import build_schemas  # noqa: E402
+
+#: The pinned source the assistants files name.
+OPENAPI_SOURCE = (
+    f"fixtures/reference/openai/openapi.yaml (openai/openai-openapi {build_schemas.OPENAPI_COMMIT},"
+)
 
 #: (profile, version, event schemas expected)
 PROFILES = [("responses", "v1", 58), ("chat", "v1", 1), ("anthropic", "2023-06-01", 8)]
+#: Assistants: v2 from AssistantStreamEvent, v1 from v2 and tools/assistants_v1.py
+#: (its real captures are checked in tests/test_schemas.py, per inferred version).
+ASSISTANTS = [("assistants", "v2", 25), ("assistants", "v1", 24)]
 
 #: Real captures that break the documented contract: kept out of the clean table, and checked
 #: to still break it, so the list stays true.
@@ -52,7 +63,8 @@ def fresh_build() -> dict[str, str]:
 
 
 def generated_files() -> list[Path]:
-    return sorted(p for name, _, _ in PROFILES for p in (SCHEMAS / name).rglob("*.json"))
+    names = {name for name, _, _ in PROFILES + ASSISTANTS}
+    return sorted(p for name in names for p in (SCHEMAS / name).rglob("*.json"))
 
 
 def real_captures(profile: str) -> list[str]:
@@ -95,10 +107,12 @@ def test_check_names_each_differing_file(capsys: pytest.CaptureFixture[str]) -> 
     changed = dict(fresh_build())
     changed["chat/v1/events/chat.completion.chunk.json"] += " "
     changed["chat/v1/objects/Unknown.json"] = "{}\n"
+    del changed["assistants/v1/events/done.json"]
     assert build_schemas.main(["--check"], build_files=lambda: changed) == 1
     out = capsys.readouterr().out
     assert "schemas/chat/v1/events/chat.completion.chunk.json" in out
     assert "schemas/chat/v1/objects/Unknown.json" in out
+    assert "schemas/assistants/v1/events/done.json" in out
     assert build_schemas.main(["--check"], build_files=fresh_build) == 0
 
 
@@ -107,6 +121,15 @@ def test_profiles_name_their_generator_and_source() -> None:
         meta = json.loads((SCHEMAS / name / "profile.json").read_text(encoding="utf-8"))
         assert meta["versions"] == [version] and meta["default_version"] == version
         assert "tools/build_schemas.py" in meta["$comment"]
+    assistants_meta = json.loads((SCHEMAS / "assistants" / "profile.json").read_text("utf-8"))
+    assert assistants_meta["versions"] == [v for _, v, _ in ASSISTANTS]
+    assert assistants_meta["default_version"] == "v2"
+    assert f"tools/build_schemas.py from {OPENAPI_SOURCE}" in assistants_meta["$comment"]
+    for _, version, _ in ASSISTANTS:
+        deviations = json.loads(
+            (SCHEMAS / "assistants" / version / "deviations.json").read_text("utf-8")
+        )
+        assert OPENAPI_SOURCE in deviations["description"]
     anthropic_meta = json.loads((SCHEMAS / "anthropic" / "profile.json").read_text("utf-8"))
     pinned = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert f'"anthropic=={anthropic_meta["sdk"]["version"]}"' in pinned
@@ -123,6 +146,7 @@ def test_every_generated_schema_is_valid_draft_2020_12(path: Path) -> None:
     document = json.loads(path.read_text(encoding="utf-8"))
     if path.name in ("profile.json", "deviations.json"):
         schemas = [d["documented"] for d in document.get("deviations", ())]
+        schemas += [shape["schema"] for shape in document.get("version_shapes", ())]
     else:
         schemas = [document]
     for schema in schemas:
@@ -130,11 +154,83 @@ def test_every_generated_schema_is_valid_draft_2020_12(path: Path) -> None:
         jsonschema_rs.validator_for(schema, registry=registry())
 
 
-@pytest.mark.parametrize(("profile", "version", "count"), PROFILES)
+@pytest.mark.parametrize(("profile", "version", "count"), PROFILES + ASSISTANTS)
 def test_schema_set_loads_each_new_profile(profile: str, version: str, count: int) -> None:
     schemas = SchemaSet(profile, version)
     assert len(schemas.events) == count
-    assert SchemaSet.versions_of(profile) == (version,)
+    expected = tuple(v for p, v, _ in PROFILES + ASSISTANTS if p == profile)
+    assert SchemaSet.versions_of(profile) == expected
+
+
+# --- assistants -------------------------------------------------------------------------------
+
+
+def test_assistants_v2_events_are_the_members_of_assistant_stream_event() -> None:
+    spec = build_schemas._load_openapi()
+    events = build_schemas._assistants_events(spec)
+    assert set(events) == set(SchemaSet.load("assistants", "v2").events)
+    assert events["thread.run.created"]["$ref"] == "RunObject.json"
+    assert events["thread.message.delta"]["$ref"] == "MessageDeltaObject.json"
+    assert events["error"]["$ref"] == "Error.json"
+    # done's data is the text [DONE], not JSON
+    assert {k: v for k, v in events["done"].items() if k != "description"} == {
+        "type": "string",
+        "const": "[DONE]",
+    }
+
+
+def test_assistants_v1_is_v2_less_the_table() -> None:
+    v2, v1 = SchemaSet.load("assistants", "v2"), SchemaSet.load("assistants", "v1")
+    assert set(v1.events) == set(v2.events) - set(assistants_v1.EVENTS_DROPPED)
+
+    def ids(version: str) -> list[str]:
+        path = SCHEMAS / "assistants" / version / "deviations.json"
+        return [d["id"] for d in json.loads(path.read_text("utf-8"))["deviations"]]
+
+    only_v2 = set(assistants_v1.V2_ONLY_DEVIATIONS)
+    assert only_v2 <= set(ids("v2"))
+    assert ids("v1") == [i for i in ids("v2") if i not in only_v2]
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        ("remove", "ThreadObject", "tool_resources"),  # removed by the table already
+        ("add", "RunObject", "file_ids", {}),  # added by the table already
+        ("optional", "RunObject", "parallel_tool_calls"),  # removed by the table already
+        ("ref", "MessageObject", "content", "NoSuchComponent", None),
+        ("enum", "RunObject", "status", "paused", None),
+        ("require", "RunObject", "id"),  # required already
+        ("remove", "RunObject", "$"),
+    ],
+)
+def test_a_v1_edit_that_does_not_apply_stops_the_build(edit: tuple[Any, ...]) -> None:
+    pool = copy.deepcopy(v1_pool())
+    with pytest.raises(SystemExit):
+        build_schemas._v1_edit(pool, edit)
+
+
+@cache
+def v1_pool() -> dict[str, Any]:
+    """The OpenAPI components with the v1 table applied."""
+    pool = build_schemas._openapi_pool(build_schemas._load_openapi())
+    pool.update(copy.deepcopy(assistants_v1.COMPONENTS))
+    for known in assistants_v1.EDITS:
+        build_schemas._v1_edit(pool, known)
+    return pool
+
+
+def json_endpoint_schemas() -> list[str]:
+    toml = (ROOT / "recorder" / "profiles" / "assistants" / "profile.toml").read_text("utf-8")
+    return sorted({e["schema"] for e in tomllib.loads(toml)["json_endpoints"]})
+
+
+@pytest.mark.parametrize("version", [v for _, v, _ in ASSISTANTS])
+@pytest.mark.parametrize("name", json_endpoint_schemas())
+def test_the_json_endpoints_objects_exist(version: str, name: str) -> None:
+    assert (SCHEMAS / "assistants" / version / "objects" / name).is_file()
+    validator = object_validator("assistants", version, name)
+    assert not validator.is_valid({})
 
 
 CLEAN = [c for p, _, _ in PROFILES for c in real_captures(p) if c not in TRUE_BREACHES]
