@@ -23,8 +23,6 @@ Sources (vendored in ``fixtures/reference/``, see its README.md):
   differences, with its sources) and without the v2-only deviations it names.
   ``schemas/assistants/profile.json`` is written too: version detection as data (the
   ``OpenAI-Beta`` header, and ``version_shapes`` from ``tools/assistants_v1.py``).
-  ``objects/run.json`` and ``objects/run_step.json`` are ``$ref``s to ``RunObject`` and
-  ``RunStepObject``, under the names the profile's ``[[json_endpoints]]`` use.
 - the installed ``anthropic`` SDK (pinned in pyproject.toml): each member of
   ``RawMessageStreamEvent`` and of the beta union ``BetaRawMessageStreamEvent`` through
   ``pydantic.TypeAdapter(...).json_schema()``, plus ``ping`` and ``error``, which the SDK's union
@@ -505,9 +503,6 @@ def build_chat(spec: dict[str, Any], pool: dict[str, Schema]) -> Files:
 
 
 ASSISTANTS_VERSIONS = ("v2", "v1")
-#: The names recorder/profiles/assistants/profile.toml's [[json_endpoints]] give the objects of
-#: plain JSON responses (``schema = "run.json"``): each refers to its component.
-ASSISTANTS_ALIASES = {"run.json": "RunObject", "run_step.json": "RunStepObject"}
 
 
 def _without_format(node: Any) -> Any:
@@ -618,21 +613,6 @@ def _v1_edit(pool: dict[str, Schema], edit: tuple[Any, ...]) -> None:
         raise SystemExit(f"v1: unknown edit {operation!r}")
 
 
-def _alias_files(version: str) -> Files:
-    files: Files = {}
-    for alias, name in ASSISTANTS_ALIASES.items():
-        document = {
-            "$schema": DRAFT,
-            "$id": f"{ID_BASE}/assistants/{version}/objects/{alias}",
-            "title": alias.removesuffix(".json"),
-            "description": f"{name}, under the name the profile's [[json_endpoints]] use for the"
-            " object of a plain JSON response.",
-            "$ref": f"{name}.json",
-        }
-        files[f"assistants/{version}/objects/{alias}"] = _dump(document)
-    return files
-
-
 def build_assistants(spec: dict[str, Any], pool: dict[str, Schema]) -> Files:
     """v2 from ``AssistantStreamEvent``; v1 from v2 and tools/assistants_v1.py."""
     events = _assistants_events(spec)
@@ -643,7 +623,6 @@ def build_assistants(spec: dict[str, Any], pool: dict[str, Schema]) -> Files:
         k: copy.deepcopy(v) for k, v in events.items() if k not in assistants_v1.EVENTS_DROPPED
     }
     files = _version_files("assistants", "v2", events, pool, source)
-    files.update(_alias_files("v2"))
     v1_pool.update(copy.deepcopy(assistants_v1.COMPONENTS))
     for edit in assistants_v1.EDITS:
         _v1_edit(v1_pool, edit)
@@ -653,7 +632,6 @@ def build_assistants(spec: dict[str, Any], pool: dict[str, Schema]) -> Files:
     table = [d for d in DEVIATIONS["assistants"] if d["id"] not in assistants_v1.V2_ONLY_DEVIATIONS]
     v1_source = f"{source} with the v1 differences of tools/assistants_v1.py"
     files.update(_version_files("assistants", "v1", v1_events, v1_pool, v1_source, table))
-    files.update(_alias_files("v1"))
     files["assistants/profile.json"] = _profile_file(
         "assistants",
         {
