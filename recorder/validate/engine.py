@@ -130,6 +130,19 @@ def _field_key(payload: dict[str, Any], fields: tuple[str, ...]) -> tuple[Any, .
     return key
 
 
+def _reader(path: Path) -> Any:
+    """How a fast plan reads ``path``: a field name (one step), a pair of field names (two
+    steps, read inline), else a list of the steps (``_read``)."""
+    if all(type(step) is str for step in path) and len(path) in (1, 2):
+        return path[0] if len(path) == 1 else (path[0], path[1])
+    return list(path)
+
+
+def _read(payload: dict[str, Any], reader: Any) -> Any:
+    """The value a ``_reader`` reads (the one-step and general cases)."""
+    return payload.get(reader) if reader.__class__ is str else get_path(payload, reader)
+
+
 def _anything(_: object) -> bool:
     return True
 
@@ -185,7 +198,7 @@ class _Bound:
                 tuple[str, ...],
                 Mapping[str, Any] | None,
                 Mapping[str, str],
-                Path | None,
+                Any,  # a _reader of the member's type, or None
             ],
             ...,
         ],
@@ -569,7 +582,8 @@ class EngineChecker:
             state = self.entities[name]
             spec = state.spec.spec
             fits = spec.fits if typed else None
-            entities.append((state.open, state.entries, fields, fits, spec.last, member_type))
+            reader = _reader(member_type) if member_type is not None else None
+            entities.append((state.open, state.entries, fields, fits, spec.last, reader))
         keys = [fields for _, _, fields, _, _, _ in entities]
         return _Bound(
             plan,
@@ -581,7 +595,7 @@ class EngineChecker:
                 (
                     self.folds[rule],
                     fields,
-                    piece[0] if len(piece) == 1 else piece,
+                    _reader(piece),
                     keys.index(fields) if fields in keys else -1,
                 )
                 for rule, fields, piece in plan.folds
@@ -629,7 +643,14 @@ class EngineChecker:
                 entry = entries[key]
                 kind_of = entry[2] if len(entry) > 2 else None
                 if kind_of.__class__ is str:
-                    member = get_path(payload, member_type) if member_type is not None else kind
+                    member: Any
+                    if member_type is None:
+                        member = kind
+                    elif member_type.__class__ is tuple:  # two steps (delta.type), inline
+                        inner = payload.get(member_type[0])
+                        member = inner.get(member_type[1]) if inner.__class__ is dict else None
+                    else:
+                        member = _read(payload, member_type)
                     allowed = fits.get(kind_of)
                     if allowed is not None and member not in allowed:
                         return None
@@ -688,11 +709,11 @@ class EngineChecker:
             for progress, key, rank in moves:
                 progress[key] = (rank, kind)
         for pieces, fields, piece_path, same in bound.folds:
-            piece = (
-                payload.get(piece_path)
-                if piece_path.__class__ is str
-                else get_path(payload, piece_path)
-            )
+            if piece_path.__class__ is tuple:  # two steps (delta.partial_json), inline
+                inner = payload.get(piece_path[0])
+                piece = inner.get(piece_path[1]) if inner.__class__ is dict else None
+            else:
+                piece = _read(payload, piece_path)
             if piece.__class__ is str:
                 key = keys[same] if same >= 0 else _field_key(payload, fields)
                 if key is not None:
