@@ -135,8 +135,9 @@ class StreamSpec(_Model):
     hot: list[str] = Field(
         default_factory=list,
         description="kinds (text deltas) whose common case the fold folds with "
-        "take(kind, payload) instead of feed, saying whether it took the event; when it does "
-        "not, the event goes the full way",
+        "take(kind, payload) instead of feed: it says True only where the kind's rules have "
+        "nothing to say (they are then skipped); when it says False, the event goes the full "
+        "way",
     )
     resumed_shapes: list[str] = Field(
         default_factory=list,

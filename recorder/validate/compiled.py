@@ -312,7 +312,10 @@ class CompiledProfile:
             tuple(folds),
             tuple(tests),
             kind in self.hot_kinds,
-            self.rules_by_kind.get(kind, ()) + self.any_kind_rules,
+            # the fold's take() vouches for the common case, rules included (``[stream] hot``)
+            ()
+            if kind in self.hot_kinds
+            else self.rules_by_kind.get(kind, ()) + self.any_kind_rules,
         )
 
 
