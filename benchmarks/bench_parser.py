@@ -4,6 +4,11 @@ A generated 100,000-event Assistants stream is fed in 4 KiB chunks to each parse
 run (best of several rounds, alternating, to damp noise from other processes). sse-recorder's
 parser also tracks byte offsets, line numbers, chunk indexes and comments, and follows the
 WHATWG algorithm exactly; the peers do neither.
+
+A second table measures the load validation puts on the parser: a 30,000-event Responses
+stream (``responses_stream.py``) fed in 64 KiB blocks with ``keep_comments=False``, CPU time
+per event, with the parser's fast path on (as shipped) and off (every line through its
+general per-line code, which the fast path is tested against).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import argparse
 import contextlib
 import json
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from assistants_stream import assistants_stream
+from responses_stream import write_responses_stream
 
 from recorder.wire.sse import SSEParser
 
@@ -121,6 +128,51 @@ def best_rate(function: Callable[[list[bytes]], int], chunks: list[bytes], round
     return count / best
 
 
+class _PerLineParser(SSEParser):
+    """The parser with its fast path off: every line through the general per-line code."""
+
+    _fast_path = False
+
+
+def _cpu_per_event(parser_class: type[SSEParser], blocks: list[bytes]) -> tuple[float, int]:
+    parser = parser_class(keep_comments=False)
+    count = 0
+    start = time.process_time()
+    for block in blocks:
+        count += len(parser.feed(block))
+    parser.close()
+    return time.process_time() - start, count
+
+
+def validation_load(events: int) -> None:
+    """CPU time per event on a Responses stream in 64 KiB blocks, fast path on and off."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "responses.sse"
+        write_responses_stream(path, events)
+        body = path.read_bytes()
+    blocks = [body[i : i + 65536] for i in range(0, len(body), 65536)]
+    subjects = {
+        "fast path on (as shipped)": SSEParser,
+        "fast path off (per-line code)": _PerLineParser,
+    }
+    best = {name: float("inf") for name in subjects}
+    for _ in range(5):  # alternate, best of 5: the box may be busy
+        for name, parser_class in subjects.items():
+            seconds, count = _cpu_per_event(parser_class, blocks)
+            assert count == events, (name, count)
+            best[name] = min(best[name], seconds)
+    base = best["fast path off (per-line code)"]
+    print(
+        f"## Parser on a validation load: {events:,} Responses events "
+        f"({len(body) / 1e6:.1f} MB, {len(body) / events:.0f} B/event) in 64 KiB blocks\n"
+    )
+    print("| SSEParser(keep_comments=False) | CPU µs/event | speed-up |")
+    print("| --- | ---: | ---: |")
+    for name, seconds in best.items():
+        print(f"| {name} | {seconds / events * 1e6:.2f} | {base / seconds:.2f}x |")
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -147,6 +199,7 @@ def main() -> None:
     for name, rate in rates.items():
         print(f"| {name} | {rate:,.0f} | {base / rate:.2f}x | {passed.get(name, 'n/a')} |")
     print()
+    validation_load(5_000 if args.quick else 30_000)
 
 
 if __name__ == "__main__":

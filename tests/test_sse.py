@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recorder.wire.sse import ServerSentEvent, SSEParser, encode_event, parse_bytes
+from recorder.errors import SSEError
+from recorder.wire.sse import (
+    DEFAULT_MAX_LINE_BYTES,
+    ServerSentEvent,
+    SSEParser,
+    encode_event,
+    parse_bytes,
+)
 from tests.conftest import SSE_VECTORS, shared_path
 
 
@@ -291,3 +298,224 @@ def test_parse_serialize_parse_is_identity(
 def test_encode_event_rejects_cr() -> None:
     with pytest.raises(ValueError, match="CR"):
         encode_event("a\rb")
+
+
+# --------------------------------------------------------------------------- fast path
+
+
+class _GeneralPathParser(SSEParser):
+    """The parser with its fast path off: every line through the general per-line code."""
+
+    _fast_path = False
+
+
+def _observe(
+    parser_class: type[SSEParser],
+    chunks: list[bytes],
+    keep_comments: bool = True,
+    max_line_bytes: int | None = DEFAULT_MAX_LINE_BYTES,
+) -> list[object]:
+    """Everything a caller can see of a parser fed ``chunks``, after each chunk and at the end."""
+    parser = parser_class(keep_comments=keep_comments, max_line_bytes=max_line_bytes)
+    seen: list[object] = []
+    try:
+        for chunk in chunks:
+            events = parser.feed(chunk)
+            seen.append(
+                (
+                    events,
+                    parser.last_event_id,
+                    parser.reconnection_time,
+                    list(parser.comments),
+                    list(parser.decode_errors),
+                    parser.offset,
+                )
+            )
+        seen.append(parser.close())
+    except SSEError as error:
+        seen.append(("SSEError", str(error), error.offset))
+    seen.append(
+        (
+            parser.unfinished,
+            parser.comments,
+            parser.decode_errors,
+            parser.last_event_id,
+            parser.reconnection_time,
+            parser.offset,
+        )
+    )
+    return seen
+
+
+_names = st.sampled_from(
+    [b"delta", b"message", b"", b"a:b", b" x", "é".encode(), b"\xff", b"e\x00"]
+)
+_values = st.one_of(
+    st.sampled_from(
+        [b"{}", b"", b" lead", b"x", "é€😀".encode(), b"\xe2\x82", b"\xff", b"a\x00b", b"data: x"]
+    ),
+    st.binary(max_size=6).map(lambda v: v.replace(b"\n", b"").replace(b"\r", b"")),
+)
+_simple_event = st.one_of(
+    st.tuples(_names, _values).map(lambda nv: [b"event: " + nv[0], b"data: " + nv[1], b""]),
+    _values.map(lambda v: [b"data: " + v, b""]),
+)
+
+
+@st.composite
+def _simple_run(draw: st.DrawFn) -> list[bytes]:
+    """Enough simple events in a row for the bulk path: one shape or mixed, sometimes with an
+    odd line put in, or put in place of one of its lines (the run then ends there)."""
+    names = [b"delta", b"message", b"other%d" % draw(st.integers(min_value=0, max_value=999))]
+    shape = draw(st.sampled_from(["named", "data", "mixed"]))
+    lines: list[bytes] = []
+    for index in range(draw(st.integers(min_value=25, max_value=90))):
+        if shape == "named" or (shape == "mixed" and index % 3):
+            lines += [b"event: " + names[index % 3], b'data: {"n":%d}' % index, b""]
+        else:
+            lines += [b'data: {"n":%d}' % index, b""]
+    odd = draw(
+        st.sampled_from(
+            [
+                None,
+                b": ping",
+                b"id: 7",
+                b"retry: 5",
+                b"data:x",
+                b"data: \xff",
+                b"event: \xff",
+                b"event:x",
+                b"event: n%d" % draw(st.integers(min_value=0, max_value=10**6)),
+                b"",
+            ]
+        )
+    )
+    if odd is not None:
+        where = draw(st.integers(min_value=0, max_value=len(lines) - 1))
+        if draw(st.booleans()):
+            lines.insert(where, odd)
+        else:
+            lines[where] = odd
+    return lines
+
+
+_other_lines = st.sampled_from(
+    [
+        [b": ping"],
+        [b":"],
+        [b": \xff"],
+        [b"id: 42"],
+        [b"id"],
+        [b"id: a\x00b"],
+        [b"id: \xff"],
+        [b"retry: 1500"],
+        [b"retry: x"],
+        [b"data:no space"],
+        [b"event:nospace"],
+        [b"data"],
+        [b"data: a", b"data: b"],
+        [b"event: a", b"event: b"],
+        [b"foo: bar"],
+        [b"\xff"],
+        [b""],
+        [b"event: only"],
+    ]
+)
+
+
+@st.composite
+def _fast_path_bodies(draw: st.DrawFn) -> bytes:
+    pieces = draw(
+        st.lists(
+            st.one_of(_simple_event, _simple_event, _other_lines, _simple_run()),
+            max_size=12,
+        )
+    )
+    crlf = draw(st.booleans())
+    body = b"\xef\xbb\xbf" if draw(st.booleans()) else b""
+    for lines in pieces:
+        for line in lines:
+            ending = b"\n"
+            if crlf:
+                ending = draw(st.sampled_from([b"\n", b"\n", b"\r", b"\r\n"]))
+            body += line + ending
+    if draw(st.booleans()):  # an unfinished event or line at the end
+        body += draw(
+            st.sampled_from(
+                [b"event: x\ndata: y", b"data: y\n", b"event: x\n", b"da", b"data: a\ndata: b\n"]
+            )
+        )
+    return body
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    body=_fast_path_bodies(),
+    cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=20),
+    keep_comments=st.booleans(),
+    max_line_bytes=st.sampled_from([DEFAULT_MAX_LINE_BYTES, None, 12, 40]),
+)
+def test_fast_path_is_the_general_path(
+    body: bytes, cuts: list[int], keep_comments: bool, max_line_bytes: int | None
+) -> None:
+    # The fast path (runs of simple events taken whole, unfinished ones held back) must be
+    # invisible: the same events, comments, errors and state as the per-line code, after
+    # every chunk, however the body is cut.
+    points = sorted({c % (len(body) + 1) for c in cuts})
+    chunks = [body[a:b] for a, b in zip([0, *points], [*points, len(body)], strict=True)]
+    for pieces in (chunks, [body], [bytes([b]) for b in body[:300]]):
+        fast = _observe(SSEParser, pieces, keep_comments, max_line_bytes)
+        assert fast == _observe(_GeneralPathParser, pieces, keep_comments, max_line_bytes)
+
+
+def test_fast_path_long_streams_match_the_general_path() -> None:
+    # Realistic shapes in realistic block sizes: long runs (bulk), runs broken by comments,
+    # ids and multi-line data (fallbacks and their back-off), a bad byte now and then.
+    parts = []
+    for index in range(3000):
+        payload = b'{"type":"delta","n":%d,"text":"%s"}' % (index, "é".encode() * (index % 5))
+        if index % 97 == 0:
+            parts.append(b": keep-alive\n\n")
+        if index % 211 == 0:
+            parts.append(b"id: %d\n" % index)
+        if index % 307 == 0:
+            parts.append(b"data: first\n")
+        if index % 401 == 0:
+            payload += b"\xff"
+        named = b"event: delta\n" if index % 1000 < 700 else b""
+        parts.append(named + b"data: " + payload + b"\n\n")
+    body = b"".join(parts)
+    for size in (1, 7, 100, 4096, 65536, len(body)):
+        chunks = [body[i : i + size] for i in range(0, len(body), size)]
+        assert _observe(SSEParser, chunks) == _observe(_GeneralPathParser, chunks), size
+
+
+def test_fast_path_big_buffers_match_the_general_path() -> None:
+    # A big buffer is parsed a piece at a time, cut after blank lines; where none is near
+    # (a huge line, a huge multi-line event) the rest goes in one piece.
+    events = b"".join(b"event: delta\ndata: %d\n\n" % n for n in range(20_000))
+    for body in (
+        events,
+        events[:100_000] + b"data: " + b"x" * 200_000 + b"\n\n" + events,
+        events[:70_000] + b"data: y\n" * 30_000 + b"\n" + events[:200_000] + b"data: tail",
+        b"\n" * 300_000 + events[:1000],
+    ):
+        for chunks in ([body], [body[:150_000], body[150_000:]]):
+            assert _observe(SSEParser, chunks) == _observe(_GeneralPathParser, chunks)
+
+
+def test_unfinished_simple_event_held_back_is_invisible() -> None:
+    # "event: a\ndata: b\n" ends the chunk: the fast path holds it back unparsed until its
+    # blank line; offset, unfinished and the too-long check must not show it.
+    for chunks in (
+        [b"data: 0\n\nevent: a\ndata: b\n", b"\n"],
+        [b"data: 0\n\nevent: a\ndata: b\n"],
+        [b"data: 0\n\nevent: a\n", b"data: b"],
+        [b"data: 0\n\ndata: b\n", b"xxxxxxxx", b"yyyyyyyy", b"\n\n"],
+        [b"data: 0\n\nid: 1\n", b"data: a\ndata: b\ndata: c\n", b"\n"],
+    ):
+        for limit in (DEFAULT_MAX_LINE_BYTES, 10):
+            fast = _observe(SSEParser, chunks, max_line_bytes=limit)
+            assert fast == _observe(_GeneralPathParser, chunks, max_line_bytes=limit)
+    _, parser = parse_bytes([b"data: 0\n\nevent: a\ndata: b\n"])
+    assert parser.unfinished == (9, 3)
