@@ -18,9 +18,12 @@ from recorder.validate.context import EndRule, EventRule, parse_path
 if TYPE_CHECKING:
     from recorder.profiles._spec import EntitySpec, ProfileSpec
 
-__all__ = ["CompiledProfile", "EntityPlan", "FastPlan", "Path"]
+__all__ = ["CREATES", "ENDS", "MEMBER", "CompiledProfile", "EntityPlan", "FastPlan", "Path"]
 
 Path = tuple[str | int, ...]
+
+#: A fast plan's role for an entity: the kind is one of its members, creates it, or ends it.
+MEMBER, CREATES, ENDS = 0, 1, 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +51,14 @@ class FastPlan:
 
     counters: tuple[tuple[str, str, int], ...]  # (counter, field, start): rises by one
     identity: tuple[tuple[str, str, tuple[Any, ...]], ...]  # (name, field, placeholders)
-    #: (name, keys, whether its type is held to ``fits``/``last``, where a member says its type)
-    entities: tuple[tuple[str, tuple[str, ...], bool, Path | None], ...]
+    #: (name, keys, role, whether its type is held to ``fits``/``last``, where a member says
+    #: its type, where its created event says the entity's type); role: the kind is a member
+    #: (``MEMBER``), creates the entity (``CREATES``) or ends it (``ENDS``)
+    entities: tuple[tuple[str, tuple[str, ...], int, bool, Path | None, Path | None], ...]
     progressions: tuple[tuple[int, tuple[str, ...], int], ...]  # (number, keys, rank)
     folds: tuple[tuple[str, tuple[str, ...], Path], ...]  # (rule, keys, piece)
+    #: (fold, keys, where the done event carries the final value) of the folds it ends
+    dones: tuple[tuple[Any, tuple[str, ...], Path], ...]
     tests: tuple[tuple[str, str, Any], ...]  # (field, "==" / "set" / "null", value)
     take: bool  # the fold's take() folds this kind inline
     rules: tuple[EventRule, ...]
@@ -245,15 +252,14 @@ class CompiledProfile:
 
     def _fast_plan(self, kind: str) -> FastPlan | None:
         """The checks of ``kind``'s common case, on top-level fields only, when the data can
-        say them all; None when the kind needs the full way (it opens or ends something, comes
-        once, ends the stream, reports an error, compares a fold, or reads nested paths)."""
+        say them all; None when the kind needs the full way (it comes once, ends the stream,
+        reports an error, matches the request, or keys something by nested paths)."""
         if (
             kind not in self.mentioned
             or kind in self.terminal_kinds
             or kind in self.error_kinds
             or kind == self.error_kind
             or kind in self.once
-            or kind in self.fold_dones
             or kind in self.request_match
             or kind == self.sentinel_kind
         ):
@@ -273,17 +279,26 @@ class CompiledProfile:
                 identity.append((name, single, placeholders))
         entities = []
         for entity in self.entities:
-            if kind in entity.created or kind in entity.terminal:
-                return None
-            if kind not in entity.members:
+            creates, ends = kind in entity.created, kind in entity.terminal
+            if not (creates or ends or kind in entity.members):
                 continue
             spec = entity.spec
-            if entity.each or entity.defaults or entity.ends or spec.open_on_member:
+            if (creates and ends) or entity.each or entity.defaults or entity.ends:
+                return None
+            if spec.open_on_member:
                 return None
             fields = _top_level(entity.keys)
             if fields is None:
                 return None
-            entities.append((spec.name, fields, bool(spec.fits or spec.last), entity.member_type))
+            role = CREATES if creates else ENDS if ends else MEMBER
+            typed = bool(spec.fits or spec.last)
+            entities.append((spec.name, fields, role, typed, entity.member_type, entity.type))
+        dones = []
+        for fold, keys, final in self.fold_dones.get(kind, ()):
+            fields = _top_level(keys)
+            if fields is None:
+                return None
+            dones.append((fold, fields, final))
         progressions = []
         for number, (_, keys, ranks) in enumerate(self.progressions):
             if kind in ranks:
@@ -310,6 +325,7 @@ class CompiledProfile:
             tuple(entities),
             tuple(progressions),
             tuple(folds),
+            tuple(dones),
             tuple(tests),
             kind in self.hot_kinds,
             # the fold's take() vouches for the common case, rules included (``[stream] hot``)

@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from recorder.validate.compiled import CompiledProfile, EntityPlan, FastPlan, Path
+from recorder.validate.compiled import CREATES, ENDS, CompiledProfile, EntityPlan, FastPlan, Path
 from recorder.validate.context import (
     Carried,
     EntityState,
@@ -143,6 +143,24 @@ def _read(payload: dict[str, Any], reader: Any) -> Any:
     return payload.get(reader) if reader.__class__ is str else get_path(payload, reader)
 
 
+def _read_any(payload: dict[str, Any], reader: Any) -> Any:
+    """``_read`` for any ``_reader`` (two steps too)."""
+    if reader.__class__ is tuple:
+        inner = payload.get(reader[0])
+        return inner.get(reader[1]) if inner.__class__ is dict else None
+    return _read(payload, reader)
+
+
+def _json_object_text(joined: str) -> bool:
+    """True when ``joined`` parses as a JSON object, or is blank (the empty object)."""
+    if not joined.strip():
+        return True
+    try:
+        return json.loads(joined).__class__ is dict
+    except (ValueError, RecursionError):
+        return False
+
+
 def _anything(_: object) -> bool:
     return True
 
@@ -170,13 +188,16 @@ def _show_key(names: list[str], key: tuple[Any, ...]) -> str:
 
 
 class _Bound:
-    """A ``FastPlan`` bound to one stream's state, looked up once: (open, entries, key
-    fields, fits, last, member type) per entity; (progress, key fields, rank) per
-    progression; (pieces, key fields, piece, index of the entity with the same key or -1)
-    per fold; and, once known, the kind's schema test and its last recalled extras."""
+    """A ``FastPlan`` bound to one stream's state, looked up once: per entity (role, its
+    ``_Entities``, open, entries, key fields, fits, last, member type reader, type reader);
+    (progress, key fields, rank) per progression; (pieces, key fields, piece reader, index of
+    the entity with the same key or -1) per fold; (pieces, key fields, final reader, fold
+    spec) per fold it ends; and, once known, the kind's schema test and last recalled
+    extras."""
 
     __slots__ = (
         "counters",
+        "dones",
         "entities",
         "extras",
         "folds",
@@ -191,19 +212,10 @@ class _Bound:
     def __init__(
         self,
         plan: FastPlan,
-        entities: tuple[
-            tuple[
-                dict[Any, Any],
-                dict[Any, Any],
-                tuple[str, ...],
-                Mapping[str, Any] | None,
-                Mapping[str, str],
-                Any,  # a _reader of the member's type, or None
-            ],
-            ...,
-        ],
+        entities: tuple[tuple[Any, ...], ...],
         progressions: tuple[tuple[dict[Any, Any], tuple[str, ...], int], ...],
         folds: tuple[tuple[dict[Any, list[str]], tuple[str, ...], Any, int], ...],
+        dones: tuple[tuple[dict[Any, list[str]], tuple[str, ...], Any, FoldSpec], ...],
     ) -> None:
         self.counters = plan.counters
         self.identity = plan.identity
@@ -213,6 +225,7 @@ class _Bound:
         self.entities = entities
         self.progressions = progressions
         self.folds = folds
+        self.dones = dones
         self.valid: Callable[[Any], bool] | None = None
         self.extras: Extras | None = None
 
@@ -578,13 +591,23 @@ class EngineChecker:
     def _bind(self, plan: FastPlan) -> _Bound:
         """``plan`` with this stream's state tables in it (looked up once, not per event)."""
         entities = []
-        for name, fields, typed, member_type in plan.entities:
+        for name, fields, role, typed, member_type, type_path in plan.entities:
             state = self.entities[name]
             spec = state.spec.spec
-            fits = spec.fits if typed else None
-            reader = _reader(member_type) if member_type is not None else None
-            entities.append((state.open, state.entries, fields, fits, spec.last, reader))
-        keys = [fields for _, _, fields, _, _, _ in entities]
+            entities.append(
+                (
+                    role,
+                    state,
+                    state.open,
+                    state.entries,
+                    fields,
+                    spec.fits if typed else None,
+                    spec.last,
+                    _reader(member_type) if member_type is not None else None,
+                    _reader(type_path) if type_path is not None else None,
+                )
+            )
+        keys = [entity[4] for entity in entities]
         return _Bound(
             plan,
             tuple(entities),
@@ -599,6 +622,10 @@ class EngineChecker:
                     keys.index(fields) if fields in keys else -1,
                 )
                 for rule, fields, piece in plan.folds
+            ),
+            tuple(
+                (self.folds[fold.rule], fields, _reader(final) if final else None, fold)
+                for fold, fields, final in plan.dones
             ),
         )
 
@@ -628,7 +655,18 @@ class EngineChecker:
                     return None
         keys: list[tuple[Any, ...]] = []
         members: list[tuple[list[Any], Any]] | None = None
-        for open_, entries, fields, fits, lasts, member_type in bound.entities:
+        changes: list[tuple[int, Any, tuple[Any, ...], Any]] | None = None
+        for (
+            role,
+            state,
+            open_,
+            entries,
+            fields,
+            fits,
+            lasts,
+            member_type,
+            type_of,
+        ) in bound.entities:
             if len(fields) == 1:
                 part = payload.get(fields[0])
                 if part.__class__ is not int and part.__class__ is not str:
@@ -636,29 +674,70 @@ class EngineChecker:
                 key: tuple[Any, ...] | None = (part,)
             else:
                 key = _scalar_key(payload, fields)
-            if key is None or key not in open_:
+            if key is None:
+                return None
+            if role == CREATES:  # new, numbered next, the only one open where that is asked
+                if key in entries:
+                    return None
+                if state.next_number is not None and key[0] != state.next_number:
+                    return None
+                if open_ and state.spec.spec.one_open:
+                    return None
+                created = _read_any(payload, type_of) if type_of is not None else None
+                changes = [*(changes or ()), (role, state, key, created)]
+                keys.append(key)
+                continue
+            if key not in open_:
                 return None
             keys.append(key)
-            if fits is not None:
-                entry = entries[key]
-                kind_of = entry[2] if len(entry) > 2 else None
-                if kind_of.__class__ is str:
-                    member: Any
-                    if member_type is None:
-                        member = kind
-                    elif member_type.__class__ is tuple:  # two steps (delta.type), inline
-                        inner = payload.get(member_type[0])
-                        member = inner.get(member_type[1]) if inner.__class__ is dict else None
-                    else:
-                        member = _read(payload, member_type)
-                    allowed = fits.get(kind_of)
-                    if allowed is not None and member not in allowed:
+            entry = entries[key] if fits is not None else None
+            kind_of = entry[2] if entry is not None and len(entry) > 2 else None
+            if role == ENDS:  # the member that must come last came last
+                if kind_of.__class__ is str and lasts:
+                    last_member = lasts.get(kind_of)
+                    if last_member is not None and entry[3] != last_member:  # type: ignore[index]
                         return None
-                    last_member = lasts.get(kind_of) if lasts else None
-                    if last_member is not None:
-                        if entry[3] == last_member:
-                            return None
-                        members = [*(members or ()), (entry, member)]
+                changes = [*(changes or ()), (role, state, key, None)]
+                continue
+            if kind_of.__class__ is str:
+                member: Any
+                if member_type is None:
+                    member = kind
+                elif member_type.__class__ is tuple:  # two steps (delta.type), inline
+                    inner = payload.get(member_type[0])
+                    member = inner.get(member_type[1]) if inner.__class__ is dict else None
+                else:
+                    member = _read(payload, member_type)
+                allowed = fits.get(kind_of)
+                if allowed is not None and member not in allowed:
+                    return None
+                last_member = lasts.get(kind_of) if lasts else None
+                if last_member is not None:
+                    if entry[3] == last_member:  # type: ignore[index]
+                        return None
+                    members = [*(members or ()), (entry, member)]  # type: ignore[list-item]
+        ended: list[tuple[dict[Any, Any], tuple[Any, ...]]] | None = None
+        for pieces, fields, final_path, done in bound.dones:
+            key = _field_key(payload, fields)
+            if key is None:
+                continue
+            held = pieces.get(key)
+            ended = [*(ended or ()), (pieces, key)]
+            if held is None:
+                continue
+            joined = "".join(held)
+            if final_path is None:
+                if done.mode == "json-object" and not _json_object_text(joined):
+                    return None
+                continue
+            final = _read_any(payload, final_path)
+            if (
+                final.__class__ is str
+                and joined != final
+                and not _same_json(done.mode, joined, final)
+                and not (self.resumed and final.endswith(joined))
+            ):
+                return None
         moves: list[tuple[dict[Any, Any], tuple[Any, ...], int]] | None = None
         if bound.progressions:
             moves = []
@@ -705,6 +784,19 @@ class EngineChecker:
         if members:
             for entry, member in members:
                 entry[3] = member
+        if changes:
+            for role, state, key, created in changes:
+                if role == CREATES:
+                    state.entries[key] = [index, None, created, None]  # see _entity
+                    state.open[key] = index
+                    if state.next_number is not None and type(key[0]) is int:
+                        state.next_number = key[0] + 1
+                else:
+                    del state.open[key]
+                    state.entries[key][1] = index
+        if ended:
+            for pieces, key in ended:
+                pieces.pop(key, None)
         if moves:
             for progress, key, rank in moves:
                 progress[key] = (rank, kind)
