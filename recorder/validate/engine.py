@@ -690,6 +690,8 @@ class EngineChecker:
             if key not in open_:
                 return None
             keys.append(key)
+            if fits is None and role != ENDS:
+                continue  # a member of an open entity whose type nothing holds it to
             entry = entries[key] if fits is not None else None
             kind_of = entry[2] if entry is not None and len(entry) > 2 else None
             if role == ENDS:  # the member that must come last came last
@@ -780,7 +782,8 @@ class EngineChecker:
         # Everything holds: the state changes the full way would make.
         for name, field, _ in bound.counters:
             counter_last[name] = payload[field]
-            self.counter_seen[name] = self.counter_seen.get(name, 0) + 1
+            if name not in self.counter_seen:  # only whether it was ever seen is asked
+                self.counter_seen[name] = 1
         if members:
             for entry, member in members:
                 entry[3] = member
@@ -801,11 +804,13 @@ class EngineChecker:
             for progress, key, rank in moves:
                 progress[key] = (rank, kind)
         for pieces, fields, piece_path, same in bound.folds:
-            if piece_path.__class__ is tuple:  # two steps (delta.partial_json), inline
+            if piece_path.__class__ is str:
+                piece = payload.get(piece_path)
+            elif piece_path.__class__ is tuple:  # two steps (delta.partial_json), inline
                 inner = payload.get(piece_path[0])
                 piece = inner.get(piece_path[1]) if inner.__class__ is dict else None
             else:
-                piece = _read(payload, piece_path)
+                piece = get_path(payload, piece_path)
             if piece.__class__ is str:
                 key = keys[same] if same >= 0 else _field_key(payload, fields)
                 if key is not None:
