@@ -10,7 +10,9 @@ written to a raw ``.sse`` file. In one run, best of several rounds:
 - **pure jsonschema**: what a user would write first, ``Draft202012Validator.validate`` on
   each payload (measured on a sample: it is too slow for the whole stream).
 
-Then peak RSS of validating a 1,000,000-event stream, in a fresh subprocess.
+Then peak RSS of validating a 1,000,000-event stream, in a fresh subprocess, and each profile
+on a 100,000-event stream of its API. ``--tree DIR`` also times the Assistants stream in another
+source tree (a worktree of an older commit), alternating with this one.
 """
 
 from __future__ import annotations
@@ -152,6 +154,49 @@ def profile_section(
     print()
 
 
+AGAINST = r"""
+import sys, time
+sys.path.insert(0, ".")
+try:
+    from recorder.validate.runner import validate_file
+except ImportError:  # a tree from before the layout by flow
+    from recorder.validate import validate_file
+validate_file(sys.argv[1])
+times = []
+for _ in range(3):
+    start = time.process_time()
+    validate_file(sys.argv[1])
+    times.append(time.process_time() - start)
+best = min(times)
+print(best)
+"""
+
+
+def against(tree: Path, path: Path, events: int, rounds: int) -> None:
+    """This tree's validation of ``path`` against ``tree``'s (another checkout, say the commit
+    before a change), each in a fresh interpreter, alternately: best CPU time of each."""
+    best = {"this tree": float("inf"), str(tree): float("inf")}
+    for _ in range(rounds):
+        for label, where in (("this tree", ROOT), (str(tree), tree)):
+            done = subprocess.run(
+                [sys.executable, "-c", AGAINST, str(path)],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=where,
+            )
+            best[label] = min(best[label], float(done.stdout.split()[-1]))
+    print(f"## Assistants validation against {tree} ({events:,} events, alternately)\n")
+    print("| tree | CPU time | events/s | vs this tree |")
+    print("| --- | ---: | ---: | ---: |")
+    for label, seconds in best.items():
+        print(
+            f"| {label} | {seconds * 1000:,.0f} ms | {events / seconds:,.0f} | "
+            f"{seconds / best['this tree']:.2f}x |"
+        )
+    print()
+
+
 PEAK = """
 import resource, sys
 from recorder.validate.runner import validate_file
@@ -178,6 +223,12 @@ def peak_rss(path: Path) -> tuple[int, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller streams, fewer rounds")
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        help="also time Assistants validation in another source tree (a worktree of an "
+        "older commit), alternating with this one",
+    )
     args = parser.parse_args()
     events = 20_000 if args.quick else 100_000
     big = 200_000 if args.quick else 1_000_000
@@ -219,6 +270,8 @@ def main() -> None:
             f"validates in a fresh process with a peak RSS of **{mib:.0f} MiB** "
             f"({seconds:.1f} s including start-up).\n"
         )
+        if args.tree is not None:
+            against(args.tree.resolve(), path, events, rounds=2 if args.quick else 3)
         for profile, title, unit, write in (
             ("anthropic", "Anthropic Messages", "events", write_anthropic_stream),
             ("chat", "Chat Completions", "chunks", write_chat_stream),
