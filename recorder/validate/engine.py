@@ -16,6 +16,12 @@ Per event, in this order:
 5. the profile's fold (its final object) is fed the event;
 6. the profile's ``@rule`` functions for the kind, over read-only views.
 
+That is the full way (``EngineChecker._event``). An event after the first of its kind first
+tries its kind's fast plan (``FastPlan``, ``EngineChecker._fast``): the same checks of steps 3
+and 4 on top-level fields, all made before any state changes; when one fails the event takes
+the full way, which says what is wrong. A schema warning is reported once per kind and stream,
+then counted (one note at the end).
+
 Nothing here names an API: everything comes from the spec.
 """
 
