@@ -201,7 +201,7 @@ def test_a_repeated_schema_warning_is_reported_once_then_counted(tmp_path: Path)
     assert found[0] == ("SCHEMA-EXTRA", "warning", 3, "$.obfuscation")
     notes = [f for f in validate_file(path).findings if f.severity.value == "info"]
     assert len(notes) == 1
-    assert notes[0].message.startswith("response.output_text.delta: 4 more event(s)")
+    assert notes[0].message.startswith("response.output_text.delta: 4 more time(s)")
 
 
 def _response(status: str) -> dict[str, Any]:

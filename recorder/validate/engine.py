@@ -28,6 +28,7 @@ Nothing here names an API: everything comes from the spec.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -167,6 +168,15 @@ def _json_object_text(joined: str) -> bool:
         return False
 
 
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def _warning_key(kind: str, issue: Any) -> tuple[str, str, str, str]:
+    """What makes two schema warnings the same: kind, rule, path (list indices aside) and
+    message."""
+    return (kind, issue.rule, _INDEX.sub("[*]", issue.json_path), issue.message)
+
+
 def _anything(_: object) -> bool:
     return True
 
@@ -298,7 +308,8 @@ class EngineChecker:
         self.bound = {kind: self._bind(plan) for kind, plan in compiled.fast.items()}
         self.fast = self.bound if decide_schemas is None else {}
         # Schema warnings are reported once per kind and stream; then counted (``finish``).
-        self.warned: dict[tuple[str, Any], int] = {}
+        #: (kind, rule, path with [*] for list indices, message) -> [first issue, repeats]
+        self.warned: dict[tuple[str, str, str, str], list[Any]] = {}
         self.quiet: dict[str, tuple[str, tuple[Any, ...]]] = {}  # recall token -> its issues
         self.quiet_counts: dict[str, int] = {}
         # Schema checks held back until a payload tells the version (``version_kinds``).
@@ -564,17 +575,20 @@ class EngineChecker:
     def _schema_findings(
         self, issues: list[Any], kind: str, ev: ServerSentEvent, index: int
     ) -> list[Finding]:
-        """Findings of ``issues``; a warning already reported for this kind in this stream is
-        counted instead (``obfuscation`` on every delta is one warning, not thousands)."""
+        """Findings of ``issues``; a warning already reported for this kind in this stream (at
+        the same path, list indices aside) is counted instead: ``obfuscation`` on every delta,
+        or ``bytes`` on every log probability, is one warning, not thousands."""
         relaxed = self.relaxed
         found: list[Finding] = []
+        warned = self.warned
         for issue in issues:
             if issue.severity is Severity.WARNING:
-                key = (kind, issue)
-                if key in self.warned:
-                    self.warned[key] += 1
+                key = _warning_key(kind, issue)
+                seen = warned.get(key)
+                if seen is not None:
+                    seen[1] += 1
                     continue
-                self.warned[key] = 0
+                warned[key] = [issue, 0]
             if issue.rule in relaxed and issue.severity is Severity.ERROR:
                 found.append(self._relaxed_schema_finding(issue, kind, ev, index))
                 continue
@@ -776,7 +790,8 @@ class EngineChecker:
                     if extras is None:
                         return None
                     if extras.token not in self.quiet:
-                        if not all((kind, issue) in self.warned for issue in extras.issues):
+                        warned = self.warned
+                        if not all(_warning_key(kind, i) in warned for i in extras.issues):
                             return None  # not reported yet: the full way reports it
                         self.quiet[extras.token] = (kind, extras.issues)
                     bound.extras = extras
@@ -1428,19 +1443,19 @@ class EngineChecker:
         yield from self._repeated_warnings()
 
     def _repeated_warnings(self) -> Iterator[Finding]:
-        """One note per schema warning that later events of its kind repeated (each warning
-        is reported at the first event that has it)."""
+        """One note per schema warning that was repeated (each is reported where it first
+        appeared in its kind)."""
         warned = self.warned
         for token, count in self.quiet_counts.items():
             kind, issues = self.quiet[token]
             for issue in issues:
-                warned[(kind, issue)] += count
-        for (kind, issue), count in warned.items():
+                warned[_warning_key(kind, issue)][1] += count
+        for (kind, *_), (issue, count) in warned.items():
             if count:
                 yield Finding(
                     issue.rule,
                     Severity.INFO,
-                    f"{kind}: {count} more event(s) with the same warning, reported once "
+                    f"{kind}: {count} more time(s) the same warning, reported once "
                     f"({issue.message})",
                     self.interaction,
                     json_path=issue.json_path,
