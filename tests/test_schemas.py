@@ -530,13 +530,13 @@ def test_v2_payloads(name: str, strict: bool) -> None:
             "thread.run.created",
             edit(RUN, "surprise", 1),
             # the object's title in the OpenAPI file (RunObject)
-            "field 'surprise' is not in the documented A run on a thread",
+            "field 'surprise' is not documented in 'A run on a thread'",
         ),
         (
             "thread.message.delta",
             edit(MESSAGE_DELTA, "delta.content.0.text.tone", "warm"),
             # the branch's title in the OpenAPI file (MessageDeltaContentTextObject)
-            "field 'tone' is not in the documented Text",
+            "field 'tone' is not documented in 'Text'",
         ),
         ("done", "DONE", 'expected "[DONE]", found "DONE"'),
     ],

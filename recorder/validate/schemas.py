@@ -136,7 +136,7 @@ class _EventSchema:
                 SCHEMA_EXTRA,
                 Severity.WARNING,
                 path,
-                f"field {quoted(key)} is not in the documented {title}",
+                f"field {quoted(key)} is not documented in {quoted(title)}",
             )
 
     def remember(self, payload: object, issues: list[SchemaIssue]) -> None:
