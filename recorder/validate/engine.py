@@ -128,15 +128,6 @@ def _scalar_key(payload: dict[str, Any], fields: tuple[str, ...]) -> tuple[Any, 
     return key
 
 
-def _field_key(payload: dict[str, Any], fields: tuple[str, ...]) -> tuple[Any, ...] | None:
-    """``_key`` on top-level fields: None when one is missing, an object or a list."""
-    key = tuple(payload.get(field) for field in fields)
-    for part in key:
-        if part is None or isinstance(part, (dict, list)):
-            return None
-    return key
-
-
 def _reader(path: Path) -> Any:
     """How a fast plan reads ``path``: a field name (one step), a pair of field names (two
     steps, read inline), else a list of the steps (``_read``)."""
@@ -146,26 +137,18 @@ def _reader(path: Path) -> Any:
 
 
 def _read(payload: dict[str, Any], reader: Any) -> Any:
-    """The value a ``_reader`` reads (the one-step and general cases)."""
-    return payload.get(reader) if reader.__class__ is str else get_path(payload, reader)
-
-
-def _read_any(payload: dict[str, Any], reader: Any) -> Any:
-    """``_read`` for any ``_reader`` (two steps too)."""
+    """The value a ``_reader`` reads (the hot loops read one and two steps inline)."""
+    if reader.__class__ is str:
+        return payload.get(reader)
     if reader.__class__ is tuple:
         inner = payload.get(reader[0])
         return inner.get(reader[1]) if inner.__class__ is dict else None
-    return _read(payload, reader)
+    return get_path(payload, reader)
 
 
-def _json_object_text(joined: str) -> bool:
-    """True when ``joined`` parses as a JSON object, or is blank (the empty object)."""
-    if not joined.strip():
-        return True
-    try:
-        return json.loads(joined).__class__ is dict
-    except (ValueError, RecursionError):
-        return False
+def _steps(fields: tuple[str, ...]) -> tuple[Path, ...]:
+    """Top-level field names as one-step paths (for ``_key``)."""
+    return tuple((field,) for field in fields)
 
 
 _INDEX = re.compile(r"\[\d+\]")
@@ -206,8 +189,8 @@ def _show_key(names: list[str], key: tuple[Any, ...]) -> str:
 class _Bound:
     """A ``FastPlan`` bound to one stream's state, looked up once: per entity (role, its
     ``_Entities``, open, entries, key fields, fits, last, member type reader, type reader);
-    (progress, key fields, rank) per progression; (pieces, key fields, piece reader, index of
-    the entity with the same key or -1) per fold; (pieces, key fields, final reader, fold
+    (progress, key fields, rank) per progression; (pieces, key paths, piece reader, index of
+    the entity with the same key or -1) per fold; (pieces, key paths, final reader, fold
     spec) per fold it ends; and, once known, the kind's schema test and last recalled
     extras."""
 
@@ -230,8 +213,8 @@ class _Bound:
         plan: FastPlan,
         entities: tuple[tuple[Any, ...], ...],
         progressions: tuple[tuple[dict[Any, Any], tuple[str, ...], int], ...],
-        folds: tuple[tuple[dict[Any, list[str]], tuple[str, ...], Any, int], ...],
-        dones: tuple[tuple[dict[Any, list[str]], tuple[str, ...], Any, FoldSpec], ...],
+        folds: tuple[tuple[dict[Any, list[str]], tuple[Path, ...], Any, int], ...],
+        dones: tuple[tuple[dict[Any, list[str]], tuple[Path, ...], Any, FoldSpec], ...],
     ) -> None:
         self.counters = plan.counters
         self.identity = plan.identity
@@ -637,14 +620,14 @@ class EngineChecker:
             tuple(
                 (
                     self.folds[rule],
-                    fields,
+                    _steps(fields),
                     _reader(piece),
                     keys.index(fields) if fields in keys else -1,
                 )
                 for rule, fields, piece in plan.folds
             ),
             tuple(
-                (self.folds[fold.rule], fields, _reader(final) if final else None, fold)
+                (self.folds[fold.rule], _steps(fields), _reader(final) if final else None, fold)
                 for fold, fields, final in plan.dones
             ),
         )
@@ -703,7 +686,7 @@ class EngineChecker:
                     return None
                 if open_ and state.spec.spec.one_open:
                     return None
-                created = _read_any(payload, type_of) if type_of is not None else None
+                created = _read(payload, type_of) if type_of is not None else None
                 changes = [*(changes or ()), (role, state, key, created)]
                 keys.append(key)
                 continue
@@ -739,8 +722,8 @@ class EngineChecker:
                         return None
                     members = [*(members or ()), (entry, member)]  # type: ignore[list-item]
         ended: list[tuple[dict[Any, Any], tuple[Any, ...]]] | None = None
-        for pieces, fields, final_path, done in bound.dones:
-            key = _field_key(payload, fields)
+        for pieces, paths, final_path, done in bound.dones:
+            key = _key(payload, paths)
             if key is None:
                 continue
             held = pieces.get(key)
@@ -749,16 +732,11 @@ class EngineChecker:
                 continue
             joined = "".join(held)
             if final_path is None:
-                if done.mode == "json-object" and not _json_object_text(joined):
+                if done.mode == "json-object" and _not_an_object(joined) is not None:
                     return None
                 continue
-            final = _read_any(payload, final_path)
-            if (
-                final.__class__ is str
-                and joined != final
-                and not _same_json(done.mode, joined, final)
-                and not (self.resumed and final.endswith(joined))
-            ):
+            final = _read(payload, final_path)
+            if final.__class__ is str and not _adds_up(done.mode, joined, final, self.resumed):
                 return None
         moves: list[tuple[dict[Any, Any], tuple[Any, ...], int]] | None = None
         if bound.progressions:
@@ -824,7 +802,7 @@ class EngineChecker:
         if moves:
             for progress, key, rank in moves:
                 progress[key] = (rank, kind)
-        for pieces, fields, piece_path, same in bound.folds:
+        for pieces, paths, piece_path, same in bound.folds:
             if piece_path.__class__ is str:
                 piece = payload.get(piece_path)
             elif piece_path.__class__ is tuple:  # two steps (delta.partial_json), inline
@@ -833,7 +811,7 @@ class EngineChecker:
             else:
                 piece = get_path(payload, piece_path)
             if piece.__class__ is str:
-                key = keys[same] if same >= 0 else _field_key(payload, fields)
+                key = keys[same] if same >= 0 else _key(payload, paths)
                 if key is not None:
                     pieces.setdefault(key, []).append(piece)
         if extras is not None:
@@ -1143,11 +1121,7 @@ class EngineChecker:
             if pieces is None or not isinstance(final, str):
                 continue  # nothing streamed for it (or the schema reports the final's type)
             joined = "".join(pieces)
-            if (
-                joined != final
-                and not _same_json(fold.mode, joined, final)
-                and not (self.resumed and final.endswith(joined))  # deltas before the resume
-            ):
+            if not _adds_up(fold.mode, joined, final, self.resumed):
                 out.append(
                     Violation(
                         f"the {len(pieces)} deltas of {_show_key(fold.key, key)} add up to "
@@ -1484,20 +1458,32 @@ def _json_object(
 ) -> None:
     """A ``json-object`` fold's pieces must join into one JSON object (none: ``{}``)."""
     joined = "".join(pieces)
-    try:
-        value = json.loads(joined) if joined.strip() else {}
-    except (ValueError, RecursionError) as error:
-        problem = f"which is not JSON ({error})"
-    else:
-        if isinstance(value, dict):
-            return
-        problem = f"a JSON {type(value).__name__}, not an object"
+    problem = _not_an_object(joined)
+    if problem is None:
+        return
     out.append(
         Violation(
             f"the {len(pieces)} pieces of {_show_key(fold.key, key)} join into "
             f"{_show(joined)}, {problem}",
             rule=fold.rule,
         )
+    )
+
+
+def _not_an_object(joined: str) -> str | None:
+    """What keeps ``joined`` from being one JSON object (blank is ``{}``), else None."""
+    try:
+        value = json.loads(joined) if joined.strip() else {}
+    except (ValueError, RecursionError) as error:
+        return f"which is not JSON ({error})"
+    return None if isinstance(value, dict) else f"a JSON {type(value).__name__}, not an object"
+
+
+def _adds_up(mode: str, joined: str, final: str, resumed: bool) -> bool:
+    """The pieces of a fold say what its done event says (as JSON where the mode says;
+    a resumed stream lost the pieces before its resume point)."""
+    return (
+        joined == final or _same_json(mode, joined, final) or (resumed and final.endswith(joined))
     )
 
 

@@ -33,7 +33,7 @@ from recorder.profiles import (
     profile_names,
 )
 from recorder.validate.findings import Finding, Severity
-from recorder.validate.framing import BetweenEvents
+from recorder.validate.framing import BetweenEvents, line_after
 from recorder.wire.sse import SSEParser
 
 __all__ = [
@@ -235,10 +235,7 @@ def _check_stream(
                 if sse_event.line != expected:
                     found = [*gaps.between(sse_event, previous), *found]
                 previous = sse_event
-                # line_after(sse_event), inline: this runs for every event
-                expected = (
-                    sse_event.line + sse_event.data.count("\n") + 2 + (sse_event.event != "message")
-                )
+                expected = line_after(sse_event)
                 if found:
                     for finding in found:
                         kept = keep(finding)
